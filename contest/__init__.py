@@ -1,0 +1,1 @@
+"""Online quiz contests for Vietnam's digital-skills campaigns."""

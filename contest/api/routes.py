@@ -1,0 +1,146 @@
+"""/api/v1: the contest journey as JSON, for the city's mobile app. Documented at /schema."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post, put
+from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+
+from contest import clock
+from contest.api import auth
+from contest.api.schemas import (
+    AnswerIn,
+    AttemptOut,
+    BoardOut,
+    BoardRowOut,
+    CommuneCountOut,
+    CommuneOut,
+    ContestOut,
+    IdentifyIn,
+    OptionOut,
+    PredictionIn,
+    QuestionOut,
+    RegisterIn,
+    ResultOut,
+    RoundOut,
+    StandingOut,
+    SubmitIn,
+    TokenOut,
+)
+from contest.attempts import service as attempts
+from contest.contests import service as contests
+from contest.leaderboard import service as boards
+from contest.people import service as people
+from contest.people.service import Registration
+from contest.ratelimit import limit
+from contest.scoring.queue import kick
+
+
+def _contest_out(info: contests.ContestInfo) -> ContestOut:
+    now = clock.now()
+    return ContestOut(
+        info.slug, info.title, info.description, info.time_limit_seconds, info.question_count,
+        [RoundOut(r.id, r.number, r.title, r.opens_at, r.closes_at, r.max_attempts, r.state(now), r.seconds_left(now))
+         for r in info.rounds],
+    )
+
+
+async def _contest(slug: str) -> contests.ContestInfo:
+    info = await contests.contest_by_slug(slug)
+    if info is None:
+        raise NotFoundException()
+    return info
+
+
+async def _attempt_out(attempt_id: int, contestant_id: int) -> AttemptOut:
+    v = await attempts.attempt_view(attempt_id, contestant_id)
+    return AttemptOut(
+        v.id, v.round_id, v.status, v.deadline, v.seconds_left, v.prediction,
+        [QuestionOut(i.position, i.text, [OptionOut(o, t) for o, t in i.options], i.chosen) for i in v.items],
+    )
+
+
+class PublicApi(Controller):
+    path = "/api/v1"
+    tags = ["public"]
+
+    @get("/contests")
+    async def list_contests(self) -> list[ContestOut]:
+        return [_contest_out(c) for c in await contests.current_contests()]
+
+    @get("/contests/{slug:str}")
+    async def get_contest(self, slug: str) -> ContestOut:
+        return _contest_out(await _contest(slug))
+
+    @get("/provinces/{province:int}/communes")
+    async def communes(self, province: int) -> list[CommuneOut]:
+        return [CommuneOut(c["code"], c["name"]) for c in await people.communes_of(province)]
+
+    @post("/contests/{slug:str}/register", middleware=[limit("register")])
+    async def register(self, slug: str, data: RegisterIn) -> TokenOut:
+        info = await _contest(slug)
+        reg = Registration(data.full_name, data.phone, data.birth_year, data.province or "", data.commune,
+                           data.group, data.consent)
+        contestant_id = await people.register(info.id, reg)
+        return TokenOut(auth.issue(contestant_id), contestant_id)
+
+    @post("/contests/{slug:str}/identify", middleware=[limit("login")])
+    async def identify(self, slug: str, data: IdentifyIn) -> TokenOut:
+        info = await _contest(slug)
+        contestant_id = await people.identify(info.id, data.phone, data.birth_year)
+        return TokenOut(auth.issue(contestant_id), contestant_id)
+
+    @get("/rounds/{round_id:int}/board")
+    async def board(self, round_id: int, commune: int | None = None) -> BoardOut:
+        view = await boards.board_view(round_id, commune)
+        if view is None:
+            raise NotFoundException()
+        return BoardOut(
+            view.round_id, view.people,
+            [BoardRowOut(r.rank, r.name, r.phone, r.commune, r.correct, r.duration_ms) for r in view.rows],
+            [CommuneCountOut(c.code, c.name, c.people, c.attempts) for c in view.communes],
+        )
+
+
+class ContestantApi(Controller):
+    path = "/api/v1"
+    tags = ["contestant"]
+    dependencies = {"me": Provide(auth.api_contestant, sync_to_thread=False)}
+
+    @post("/rounds/{round_id:int}/attempts", middleware=[limit("start")])
+    async def start(self, me: int, round_id: int) -> AttemptOut:
+        return await _attempt_out(await attempts.start_attempt(me, round_id), me)
+
+    @get("/attempts/{attempt_id:int}")
+    async def show(self, me: int, attempt_id: int) -> AttemptOut:
+        return await _attempt_out(attempt_id, me)
+
+    @put("/attempts/{attempt_id:int}/answers/{position:int}", status_code=204)
+    async def answer(self, me: int, attempt_id: int, position: int, data: AnswerIn) -> None:
+        await attempts.save_answer(attempt_id, me, position, data.option_id)
+
+    @put("/attempts/{attempt_id:int}/prediction", status_code=204)
+    async def prediction(self, me: int, attempt_id: int, data: PredictionIn) -> None:
+        await attempts.save_prediction(attempt_id, me, attempts.parse_prediction(data.value))
+
+    @post("/attempts/{attempt_id:int}/submit")
+    async def submit(self, me: int, attempt_id: int, data: SubmitIn | None = None) -> ResultOut:
+        if data is not None and data.prediction is not None:
+            await attempts.save_prediction(attempt_id, me, attempts.parse_prediction(data.prediction))
+        if await attempts.submit(attempt_id, me):
+            await kick()
+        return await self._result(me, attempt_id)
+
+    @get("/attempts/{attempt_id:int}/result")
+    async def result(self, me: int, attempt_id: int) -> ResultOut:
+        return await self._result(me, attempt_id)
+
+    @staticmethod
+    async def _result(me: int, attempt_id: int) -> ResultOut:
+        r = await boards.attempt_result(attempt_id, me)
+        best = r.best
+        return ResultOut(
+            r.attempt_id, r.status, r.ready, r.correct, r.total, r.duration_ms, r.auto_submitted, r.attempts_left,
+            StandingOut(best.correct, best.duration_ms, best.rank, best.of, best.commune_rank, best.commune_of)
+            if best else None,
+        )

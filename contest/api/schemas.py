@@ -1,0 +1,134 @@
+"""JSON shapes of /api/v1 (msgspec), for the city's mobile app."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class RegisterIn(msgspec.Struct):
+    full_name: str
+    phone: str
+    birth_year: int
+    commune: int
+    group: str
+    consent: bool
+    province: int | None = None
+
+
+class IdentifyIn(msgspec.Struct):
+    phone: str
+    birth_year: int
+
+
+class TokenOut(msgspec.Struct):
+    token: str
+    contestant_id: int
+
+
+class RoundOut(msgspec.Struct):
+    id: int
+    number: int
+    title: str
+    opens_at: datetime
+    closes_at: datetime
+    max_attempts: int
+    state: str
+    seconds_left: int
+
+
+class ContestOut(msgspec.Struct):
+    slug: str
+    title: str
+    description: str
+    time_limit_seconds: int
+    question_count: int
+    rounds: list[RoundOut]
+
+
+class CommuneOut(msgspec.Struct):
+    code: int
+    name: str
+
+
+class OptionOut(msgspec.Struct):
+    id: int
+    text: str
+
+
+class QuestionOut(msgspec.Struct):
+    position: int
+    text: str
+    options: list[OptionOut]
+    chosen: int | None
+
+
+class AttemptOut(msgspec.Struct):
+    id: int
+    round_id: int
+    status: str
+    deadline: datetime
+    seconds_left: int
+    prediction: int | None
+    questions: list[QuestionOut]
+
+
+class AnswerIn(msgspec.Struct):
+    option_id: int
+
+
+class PredictionIn(msgspec.Struct):
+    value: int | None
+
+
+class SubmitIn(msgspec.Struct):
+    prediction: int | None = None
+
+
+class StandingOut(msgspec.Struct):
+    correct: int
+    duration_ms: int
+    rank: int
+    of: int
+    commune_rank: int
+    commune_of: int
+
+
+class ResultOut(msgspec.Struct):
+    attempt_id: int
+    status: str
+    ready: bool
+    correct: int | None
+    total: int
+    duration_ms: int | None
+    auto_submitted: bool
+    attempts_left: int
+    best: StandingOut | None
+
+
+class BoardRowOut(msgspec.Struct):
+    rank: int
+    name: str
+    phone: str
+    commune: str
+    correct: int
+    duration_ms: int
+
+
+class CommuneCountOut(msgspec.Struct):
+    code: int
+    name: str
+    people: int
+    attempts: int
+
+
+class BoardOut(msgspec.Struct):
+    round_id: int
+    people: int
+    top: list[BoardRowOut]
+    communes: list[CommuneCountOut]
+
+
+class ErrorOut(msgspec.Struct):
+    errors: dict[str, str]

@@ -1,0 +1,111 @@
+"""The web app, assembled in one place. Nothing is wired at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.exceptions import NotAuthorizedException, ValidationException
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.stores.redis import RedisStore
+from litestar.stores.registry import StoreRegistry
+from litestar.template.config import TemplateConfig
+
+from contest import formatting
+from contest.api.routes import ContestantApi, PublicApi
+from contest.attempts.routes import AttemptController
+from contest.contests.routes import ContestController
+from contest.db import engine
+from contest.i18n import InputError, message
+from contest.leaderboard.routes import BoardController
+from contest.people.routes import PeopleController
+from contest.redis import async_redis, close_async_redis
+from contest.settings import ROOT, get_settings
+from contest.web import lang_of, page
+
+
+@get("/healthz", media_type=MediaType.TEXT, sync_to_thread=False)
+def healthz() -> str:
+    """Liveness, and the hello-world baseline of the benchmarks."""
+    return "ok"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _input_error(request: Request, exc: InputError) -> Response:
+    errors = exc.messages(lang_of(request) if not _is_api(request) else _api_lang(request))
+    if _is_api(request):
+        return Response({"errors": errors}, status_code=422)
+    return page("error.html", status_code=422, errors=errors)
+
+
+def _api_lang(request: Request) -> str:
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "vi"
+
+
+def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
+    text = message("not_identified", _api_lang(request) if _is_api(request) else lang_of(request))
+    if _is_api(request):
+        return Response({"errors": {"auth": text}}, status_code=401)
+    return page("error.html", status_code=401, errors={"auth": text})
+
+
+def _validation(request: Request, exc: ValidationException) -> Response:
+    lang = _api_lang(request)
+    text = "Dữ liệu gửi lên không đúng định dạng." if lang == "vi" else "The request body is not valid."
+    return Response({"errors": {"body": text}, "detail": str(exc.extra or exc.detail)}, status_code=400)
+
+
+async def _start_pool() -> None:
+    await engine().start_connection_pool(min_size=2, max_size=20)
+
+
+async def _close_pool() -> None:
+    await engine().close_connection_pool()
+    await close_async_redis()
+
+
+def _template_engine(engine_: JinjaTemplateEngine) -> None:
+    env = engine_.engine
+    env.globals.update(formatting.template_globals())
+    env.filters.update(formatting.template_filters())
+
+
+def create_app(**overrides: Any) -> Litestar:
+    """Build the app from settings."""
+    settings = get_settings()
+    redis_store = RedisStore(async_redis(), namespace="contest")
+    return Litestar(
+        route_handlers=[
+            healthz,
+            ContestController,
+            PeopleController,
+            AttemptController,
+            BoardController,
+            PublicApi,
+            ContestantApi,
+            create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
+        ],
+        template_config=TemplateConfig(
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_engine
+        ),
+        middleware=[CookieBackendConfig(secret=settings.web.secret, max_age=60 * 60 * 24 * 30).middleware],
+        csrf_config=CSRFConfig(secret=settings.web.secret.hex(), exclude=["/api/", "/schema"]),
+        stores=StoreRegistry(default_factory=lambda name: redis_store.with_namespace(name)),
+        openapi_config=OpenAPIConfig(title="Contest API", version="1", path="/schema"),
+        exception_handlers={
+            InputError: _input_error,
+            NotAuthorizedException: _not_authorized,
+            ValidationException: _validation,
+        },
+        on_startup=[_start_pool],
+        on_shutdown=[_close_pool],
+        debug=settings.web.debug,
+        **overrides,
+    )

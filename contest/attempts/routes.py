@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from contest.attempts import service
+from contest.contests.service import round_of
+from contest.i18n import InputError
+from contest.leaderboard import service as boards
+from contest.ratelimit import limit
+from contest.scoring.queue import kick
+from contest.web import contestant_of, errors_of, lang_of, page
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _me(request: Request) -> int:
+    me = contestant_of(request)
+    if me is None:
+        raise NotAuthorizedException(detail="not_identified")
+    return me
+
+
+class AttemptController(Controller):
+    @post("/rounds/{round_id:int}/start", middleware=[limit("start")])
+    async def start(self, request: Request, round_id: int) -> Redirect | Template:
+        me = _me(request)
+        try:
+            attempt_id = await service.start_attempt(me, round_id)
+        except InputError as exc:
+            rnd = await round_of(round_id)
+            return page("attempts/refused.html", status_code=409, errors=errors_of(request, exc),
+                        slug=rnd["contest_slug"] if rnd else "")
+        return Redirect(path=f"/attempts/{attempt_id}")
+
+    @get("/attempts/{attempt_id:int}", name="attempt")
+    async def show(self, request: Request, attempt_id: int) -> Template | Redirect:
+        view = await service.attempt_view(attempt_id, _me(request))
+        if view.status != "open":
+            return Redirect(path=f"/attempts/{attempt_id}/result")
+        return page("attempts/attempt.html", attempt=view)
+
+    @post("/attempts/{attempt_id:int}/answers/{position:int}")
+    async def answer(self, request: Request, attempt_id: int, position: int, data: Form) -> Response:
+        try:
+            await service.save_answer(attempt_id, _me(request), position, int(data.get("option", "0") or 0))
+        except (InputError, ValueError) as exc:
+            errors = errors_of(request, exc) if isinstance(exc, InputError) else {"option": "?"}
+            return Response(next(iter(errors.values())), status_code=409, media_type="text/html")
+        return Response("✓", media_type="text/html")
+
+    @post("/attempts/{attempt_id:int}/prediction")
+    async def prediction(self, request: Request, attempt_id: int, data: Form) -> Response:
+        try:
+            value = service.parse_prediction(data.get("prediction"))
+            await service.save_prediction(attempt_id, _me(request), value)
+        except InputError as exc:
+            return Response(next(iter(errors_of(request, exc).values())), status_code=422, media_type="text/html")
+        return Response("✓", media_type="text/html")
+
+    @post("/attempts/{attempt_id:int}/submit")
+    async def submit(self, request: Request, attempt_id: int, data: Form) -> Redirect:
+        me = _me(request)
+        try:
+            value = service.parse_prediction(data.get("prediction"))
+            if value is not None:
+                await service.save_prediction(attempt_id, me, value)
+        except InputError:
+            pass  # a late or malformed prediction must never cost the contestant their answers
+        if await service.submit(attempt_id, me):
+            await kick()
+        return Redirect(path=f"/attempts/{attempt_id}/result")
+
+    @get("/attempts/{attempt_id:int}/result", name="result")
+    async def result(self, request: Request, attempt_id: int) -> Template:
+        result = await boards.attempt_result(attempt_id, _me(request))
+        return page("attempts/result.html", result=result, lang=lang_of(request))
+
+    @get("/attempts/{attempt_id:int}/result/status")
+    async def result_status(self, request: Request, attempt_id: int) -> Template:
+        result = await boards.attempt_result(attempt_id, _me(request))
+        return page("attempts/_result.html", result=result)

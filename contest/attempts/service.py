@@ -1,0 +1,278 @@
+"""Taking a contest: start (draw questions), save each answer, submit; the server keeps the time."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from contest import clock
+from contest.attempts.tables import Attempt
+from contest.contests.service import parse_quotas
+from contest.db import engine
+from contest.i18n import InputError
+from contest.settings import get_settings
+
+_rng = random.SystemRandom()
+_bank_cache: dict[tuple[str, ...], tuple[float, dict[str, list[int]]]] = {}
+_BANK_TTL = 30.0
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=get_settings().contest.grace_seconds)
+
+
+async def _question_ids(slugs: tuple[str, ...]) -> dict[str, list[int]]:
+    """Active question ids per topic, cached briefly: starts spike, banks change rarely."""
+    hit = _bank_cache.get(slugs)
+    if hit and time.monotonic() - hit[0] < _BANK_TTL:
+        return hit[1]
+    rows = await Attempt.raw(
+        "SELECT q.id, t.slug FROM question q JOIN topic t ON t.id = q.topic WHERE q.active AND t.slug = ANY({})",
+        list(slugs),
+    )
+    by_topic: dict[str, list[int]] = {s: [] for s in slugs}
+    for row in rows:
+        by_topic[row["slug"]].append(row["id"])
+    _bank_cache[slugs] = (time.monotonic(), by_topic)
+    return by_topic
+
+
+async def draw_questions(quotas: dict[str, int]) -> list[tuple[int, list[int]]]:
+    """Draw questions by per-topic quota, in random order, each with its options shuffled."""
+    bank = await _question_ids(tuple(sorted(quotas)))
+    chosen: list[int] = []
+    for slug, n in quotas.items():
+        if len(bank[slug]) < n:
+            raise InputError({"round": "bank_too_small"}, topic=slug)
+        chosen += _rng.sample(bank[slug], n)
+    _rng.shuffle(chosen)
+    rows = await Attempt.raw("SELECT id, question FROM option WHERE question = ANY({})", chosen)
+    options: dict[int, list[int]] = {q: [] for q in chosen}
+    for row in rows:
+        options[row["question"]].append(row["id"])
+    for ids in options.values():
+        _rng.shuffle(ids)
+    return [(q, options[q]) for q in chosen]
+
+
+async def start_attempt(contestant_id: int, round_id: int) -> int:
+    """Start an attempt, or return the open one (same deadline). Enforces the round window and attempt limit."""
+    now = clock.now()
+    async with engine().transaction():
+        # One start at a time per contestant, so double taps cannot pass the limit or open two attempts.
+        await Attempt.raw("SELECT pg_advisory_xact_lock({})", contestant_id)
+        rounds = await Attempt.raw(
+            "SELECT r.id, r.opens_at, r.closes_at, r.max_attempts, c.quotas, c.time_limit_seconds "
+            "FROM round r JOIN contest c ON c.id = r.contest JOIN contestant p ON p.contest = c.id "
+            "WHERE r.id = {} AND p.id = {}",
+            round_id,
+            contestant_id,
+        )
+        if not rounds or not rounds[0]["opens_at"] <= now < rounds[0]["closes_at"]:
+            raise InputError({"round": "round_not_open"})
+        rnd = rounds[0]
+        current = await Attempt.raw(
+            "SELECT id, deadline FROM attempt WHERE contestant = {} AND status = 'open'", contestant_id
+        )
+        for row in current:
+            if row["deadline"] + _grace() >= now:
+                return int(row["id"])
+        if current:
+            await close_expired(now, contestant_id)
+        used = await Attempt.raw(
+            "SELECT count(*) AS n FROM attempt WHERE contestant = {} AND round = {}", contestant_id, round_id
+        )
+        if used[0]["n"] >= rnd["max_attempts"]:
+            raise InputError({"round": "attempt_limit"}, max=rnd["max_attempts"])
+        drawn = await draw_questions(parse_quotas(rnd["quotas"]))
+        deadline = min(now + timedelta(seconds=rnd["time_limit_seconds"]), rnd["closes_at"])
+        inserted = await Attempt.raw(
+            "INSERT INTO attempt (round, contestant, status, started_at, deadline, auto_submitted, total) "
+            "VALUES ({}, {}, 'open', {}, {}, false, {}) RETURNING id",
+            round_id,
+            contestant_id,
+            now,
+            deadline,
+            len(drawn),
+        )
+        attempt_id = int(inserted[0]["id"])
+        await Attempt.raw(
+            "INSERT INTO attempt_item (attempt, position, question, option_ids) "
+            "SELECT {}, p, q, string_to_array(o, ',')::int[] FROM unnest({}::int[], {}::int[], {}::text[]) AS t(p, q, o)",
+            attempt_id,
+            list(range(1, len(drawn) + 1)),
+            [q for q, _ in drawn],
+            [",".join(map(str, opts)) for _, opts in drawn],
+        )
+        return attempt_id
+
+
+async def close_expired(now: datetime | None = None, contestant_id: int | None = None) -> int:
+    """Auto-submit attempts whose deadline and grace have passed (one contestant's, or all); stamped at the deadline."""
+    now = now or clock.now()
+    rows = await Attempt.raw(
+        "UPDATE attempt SET status = 'submitted', submitted_at = deadline, auto_submitted = true, "
+        "duration_ms = (extract(epoch FROM deadline - started_at) * 1000)::int "
+        "WHERE status = 'open' AND deadline < {} AND ({}::bigint IS NULL OR contestant = {}) RETURNING id",
+        now - _grace(),
+        contestant_id,
+        contestant_id,
+    )
+    return len(rows)
+
+
+@dataclass
+class ItemView:
+    position: int
+    text: str
+    options: list[tuple[int, str]]
+    chosen: int | None
+
+
+@dataclass
+class AttemptView:
+    id: int
+    round_id: int
+    contestant_id: int
+    status: str
+    deadline: datetime
+    seconds_left: int
+    prediction: int | None
+    items: list[ItemView] = field(default_factory=list)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for i in self.items if i.chosen is not None)
+
+
+async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = True) -> AttemptView:
+    """The attempt as its contestant sees it: questions and options in their order, never the key."""
+    rows = await Attempt.raw(
+        "SELECT id, round, contestant, status, deadline, prediction FROM attempt WHERE id = {} AND contestant = {}",
+        attempt_id,
+        contestant_id,
+    )
+    if not rows:
+        raise InputError({"attempt": "attempt_not_found"})
+    a = rows[0]
+    left = max(0, int((a["deadline"] - clock.now()).total_seconds())) if a["status"] == "open" else 0
+    view = AttemptView(a["id"], a["round"], a["contestant"], a["status"], a["deadline"], left, a["prediction"])
+    if with_items:
+        items = await Attempt.raw(
+            "SELECT i.position, i.option_ids, i.chosen, q.text FROM attempt_item i JOIN question q ON q.id = i.question "
+            "WHERE i.attempt = {} ORDER BY i.position",
+            attempt_id,
+        )
+        option_ids = [o for item in items for o in item["option_ids"]]
+        texts = {r["id"]: r["text"] for r in await Attempt.raw("SELECT id, text FROM option WHERE id = ANY({})", option_ids)}
+        view.items = [
+            ItemView(i["position"], i["text"], [(o, texts[o]) for o in i["option_ids"]], i["chosen"]) for i in items
+        ]
+    return view
+
+
+async def save_answer(attempt_id: int, contestant_id: int, position: int, option_id: int) -> None:
+    """Store one answer the moment it is given, if the attempt is open and within deadline + grace."""
+    now = clock.now()
+    rows = await Attempt.raw(
+        "UPDATE attempt_item i SET chosen = {}, answered_at = {} FROM attempt a "
+        "WHERE a.id = {} AND a.contestant = {} AND a.status = 'open' AND a.deadline >= {} "
+        "AND i.attempt = a.id AND i.position = {} AND {} = ANY(i.option_ids) RETURNING i.position",
+        option_id,
+        now,
+        attempt_id,
+        contestant_id,
+        now - _grace(),
+        position,
+        option_id,
+    )
+    if not rows:
+        await _explain_refusal(attempt_id, contestant_id, position, now)
+        raise InputError({"option": "option_invalid"})
+
+
+async def _explain_refusal(attempt_id: int, contestant_id: int, position: int, now: datetime) -> None:
+    """Why a write was refused (the slow path only)."""
+    rows = await Attempt.raw(
+        "SELECT a.status, a.deadline, (SELECT count(*) FROM attempt_item i WHERE i.attempt = a.id AND i.position = {}) "
+        "AS has_item FROM attempt a WHERE a.id = {} AND a.contestant = {}",
+        position,
+        attempt_id,
+        contestant_id,
+    )
+    if not rows:
+        raise InputError({"attempt": "attempt_not_found"})
+    if rows[0]["status"] != "open" or rows[0]["deadline"] < now - _grace():
+        raise InputError({"attempt": "attempt_closed"})
+    if not rows[0]["has_item"]:
+        raise InputError({"position": "position_invalid"})
+
+
+MAX_PREDICTION = 100_000_000
+
+
+def parse_prediction(raw: str | int | None) -> int | None:
+    """The prediction as a whole number, None when left empty; InputError when not a number in range."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    text = str(raw).strip().replace(".", "").replace(",", "").replace(" ", "")
+    if not text.isdigit() or int(text) > MAX_PREDICTION:
+        raise InputError({"prediction": "prediction_invalid"})
+    return int(text)
+
+
+async def save_prediction(attempt_id: int, contestant_id: int, value: int | None) -> None:
+    """Store the answer to the prediction question (the tiebreak), within deadline + grace."""
+    now = clock.now()
+    rows = await Attempt.raw(
+        "UPDATE attempt SET prediction = {} WHERE id = {} AND contestant = {} AND status = 'open' AND deadline >= {} "
+        "RETURNING id",
+        value,
+        attempt_id,
+        contestant_id,
+        now - _grace(),
+    )
+    if not rows:
+        await _explain_refusal(attempt_id, contestant_id, 1, now)
+
+
+async def submit(attempt_id: int, contestant_id: int) -> bool:
+    """Submit once: later calls change nothing. True when this call submitted it (and scoring must be kicked).
+
+    Within deadline + grace the server stamps now (time taken stops at the deadline);
+    later, the attempt counts as closed at its deadline.
+    """
+    now = clock.now()
+    rows = await Attempt.raw(
+        "UPDATE attempt SET status = 'submitted', "
+        "auto_submitted = deadline + {}::interval < {}::timestamptz, "
+        "submitted_at = CASE WHEN deadline + {}::interval < {}::timestamptz THEN deadline ELSE {}::timestamptz END, "
+        "duration_ms = (extract(epoch FROM LEAST({}::timestamptz, deadline) - started_at) * 1000)::int "
+        "WHERE id = {} AND contestant = {} AND status = 'open' RETURNING id",
+        _grace(),
+        now,
+        _grace(),
+        now,
+        now,
+        now,
+        attempt_id,
+        contestant_id,
+    )
+    if rows:
+        return True
+    exists = await Attempt.raw("SELECT 1 FROM attempt WHERE id = {} AND contestant = {}", attempt_id, contestant_id)
+    if not exists:
+        raise InputError({"attempt": "attempt_not_found"})
+    return False
+
+
+async def attempts_of(contestant_id: int, round_id: int) -> list[dict]:
+    """A contestant's attempts in a round, oldest first."""
+    return await Attempt.raw(
+        "SELECT id, status, correct, total, duration_ms, submitted_at FROM attempt "
+        "WHERE contestant = {} AND round = {} ORDER BY id",
+        contestant_id,
+        round_id,
+    )

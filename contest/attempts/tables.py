@@ -1,0 +1,47 @@
+from piccolo.columns import (
+    Array,
+    BigInt,
+    Boolean,
+    ForeignKey,
+    Integer,
+    SmallInt,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.constraints import Unique
+from piccolo.table import Table
+
+from contest.contests.tables import Round
+from contest.people.tables import Contestant
+from contest.questions.tables import Question
+
+
+class Attempt(Table):
+    round = ForeignKey(Round, index=True)
+    contestant = ForeignKey(Contestant, index=True)
+    # open -> submitted -> scored; the status change is what makes scoring happen once.
+    status = Varchar(length=10, default="open", index=True)
+    started_at = Timestamptz()
+    deadline = Timestamptz(index=True)
+    submitted_at = Timestamptz(null=True, default=None)
+    # True when the server closed the attempt at its deadline.
+    auto_submitted = Boolean(default=False)
+    prediction = BigInt(null=True, default=None)
+    correct = SmallInt(null=True, default=None)
+    total = SmallInt()
+    duration_ms = Integer(null=True, default=None)
+    scored_at = Timestamptz(null=True, default=None)
+    ranked_at = Timestamptz(null=True, default=None)
+
+
+class AttemptItem(Table):
+    attempt = ForeignKey(Attempt)
+    position = SmallInt()
+    question = ForeignKey(Question)
+    # Option ids in the order this contestant sees them.
+    option_ids = Array(base_column=Integer())
+    chosen = Integer(null=True, default=None)
+    answered_at = Timestamptz(null=True, default=None)
+
+    # Also the index every answer save goes through.
+    one_item_per_position = Unique([attempt, position])

@@ -1,0 +1,160 @@
+"""The `contest` command: what the Makefile calls.
+
+  contest run        the whole system: PostgreSQL, Redis, migrations, demo, workers, scheduler, web
+  contest migrate    apply Piccolo migrations
+  contest demo       load the demo contest (idempotent)
+  contest web        the web server only
+  contest worker     one RQ worker (scoring)
+  contest cron       the scheduler that enqueues the sweep (auto-submit, re-kick, re-rank)
+  contest rebuild-boards ROUND   rebuild a round's Redis boards from PostgreSQL
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from contest.settings import ROOT, get_settings
+
+
+def _piccolo_env() -> None:
+    os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+def migrate() -> None:
+    """Apply every pending migration (PostgreSQL only)."""
+    _piccolo_env()
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    response = asyncio.run(run_forwards(app_name="all", migration_id="all", fake=False))
+    if not response.success:
+        raise SystemExit(f"migrations failed: {response.message}")
+
+
+def demo(all_provinces: bool = False) -> None:
+    _piccolo_env()
+    from contest.demo import load_demo
+
+    print(asyncio.run(load_demo(all_provinces=all_provinces)))
+
+
+def worker(burst: bool = False) -> None:
+    """An RQ worker on the scoring queue; the job modules are imported before it forks."""
+    _piccolo_env()
+    import contest.scoring.jobs  # noqa: F401  (preload before fork)
+    from rq import Worker
+
+    from contest import keys
+    from contest.redis import sync_redis
+
+    Worker([keys.QUEUE_SCORING], connection=sync_redis()).work(burst=burst, logging_level="WARNING")
+
+
+def cron() -> None:
+    """Enqueue the sweep every few seconds."""
+    from rq.cron import CronScheduler
+
+    from contest import keys
+    from contest.redis import sync_redis
+    from contest.scoring.jobs import sweep
+
+    scheduler = CronScheduler(connection=sync_redis(), logging_level="WARNING")
+    scheduler.register(sweep, queue_name=keys.QUEUE_SCORING, interval=get_settings().contest.sweep_seconds)
+    scheduler.start()
+
+
+def web() -> None:
+    import uvicorn
+
+    _piccolo_env()
+    s = get_settings().web
+    uvicorn.run("contest.app:create_app", factory=True, host=s.host, port=s.port, log_level="warning")
+
+
+def rebuild_boards(round_id: int) -> None:
+    _piccolo_env()
+    from contest.leaderboard.rebuild import rebuild_round
+
+    print(asyncio.run(rebuild_round(round_id)))
+
+
+def run(workers: int) -> None:
+    """Everything `make run` promises; Ctrl-C stops every process it started."""
+    from contest.servers import backing_services
+
+    settings = get_settings()
+    with backing_services(settings.data_dir):
+        print("PostgreSQL:", os.environ["DATABASE_URL"])
+        print("Redis:     ", os.environ["REDIS_URL"])
+        migrate()
+        demo()
+        me = [sys.executable, "-m", "contest.cli"]
+        procs = [subprocess.Popen([*me, "worker"]) for _ in range(workers)]
+        procs.append(subprocess.Popen([*me, "cron"]))
+        procs.append(subprocess.Popen([*me, "web"]))
+        s = get_settings().web
+        print(f"\n  Contest is running at http://{s.host}:{s.port}   (Ctrl-C stops everything)\n", flush=True)
+        stopping = False
+
+        def stop(*_: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping and all(p.poll() is None for p in procs):
+                time.sleep(0.3)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            print("stopped.")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="contest", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="the whole system on http://127.0.0.1:8000")
+    p_run.add_argument("--workers", type=int, default=2)
+    sub.add_parser("migrate", help="apply migrations")
+    p_demo = sub.add_parser("demo", help="load the demo contest")
+    p_demo.add_argument("--all-provinces", action="store_true", help="load all 34 provinces / 3,321 communes")
+    sub.add_parser("web", help="the web server")
+    p_worker = sub.add_parser("worker", help="an RQ worker")
+    p_worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    sub.add_parser("cron", help="the sweep scheduler")
+    p_rebuild = sub.add_parser("rebuild-boards", help="rebuild a round's Redis boards from PostgreSQL")
+    p_rebuild.add_argument("round_id", type=int)
+    args = parser.parse_args(argv)
+    match args.command:
+        case "run":
+            run(args.workers)
+        case "migrate":
+            migrate()
+        case "demo":
+            demo(args.all_provinces)
+        case "web":
+            web()
+        case "worker":
+            worker(args.burst)
+        case "cron":
+            cron()
+        case "rebuild-boards":
+            rebuild_boards(args.round_id)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The one clock. Tests move it instead of sleeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+_source: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # noqa: E731
+
+
+def now() -> datetime:
+    """The current time, UTC, as the contest sees it."""
+    return _source()
+
+
+class FrozenClock:
+    """A clock that stands still until moved: install it with `use(clock)`."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+def use(source: Callable[[], datetime] | None) -> None:
+    """Install a time source; None restores the wall clock."""
+    global _source
+    _source = source or (lambda: datetime.now(timezone.utc))

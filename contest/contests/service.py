@@ -1,0 +1,83 @@
+"""Contests and their rounds."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from contest import clock
+from contest.contests.tables import Contest, Round
+
+
+@dataclass
+class RoundInfo:
+    id: int
+    number: int
+    title: str
+    opens_at: datetime
+    closes_at: datetime
+    max_attempts: int
+
+    def state(self, now: datetime) -> str:
+        if now < self.opens_at:
+            return "upcoming"
+        return "open" if now < self.closes_at else "closed"
+
+    def seconds_left(self, now: datetime) -> int:
+        return max(0, int((self.closes_at - now).total_seconds()))
+
+
+@dataclass
+class ContestInfo:
+    id: int
+    slug: str
+    title: str
+    description: str
+    time_limit_seconds: int
+    question_count: int
+    rounds: list[RoundInfo]
+
+    def open_round(self, now: datetime) -> RoundInfo | None:
+        return next((r for r in self.rounds if r.state(now) == "open"), None)
+
+
+def parse_quotas(value: str | dict | None) -> dict[str, int]:
+    """Per-topic quotas as stored (JSONB comes back as text)."""
+    return value if isinstance(value, dict) else json.loads(value or "{}")
+
+
+def _info(row: dict, rounds: list[dict]) -> ContestInfo:
+    quotas = parse_quotas(row["quotas"])
+    return ContestInfo(
+        row["id"], row["slug"], row["title"], row["description"], row["time_limit_seconds"], sum(quotas.values()),
+        [RoundInfo(r["id"], r["number"], r["title"], r["opens_at"], r["closes_at"], r["max_attempts"]) for r in rounds],
+    )
+
+
+async def contest_by_slug(slug: str) -> ContestInfo | None:
+    """One contest with its rounds in order."""
+    row = await Contest.select().where(Contest.slug == slug).first()
+    if row is None:
+        return None
+    rounds = await Round.select().where(Round.contest == row["id"]).order_by(Round.number)
+    return _info(row, rounds)
+
+
+async def current_contests() -> list[ContestInfo]:
+    """Contests with a round open now or still to come, soonest closing first."""
+    now = clock.now()
+    rows = await Contest.select()
+    rounds = await Round.select().order_by(Round.number)
+    out = []
+    for row in rows:
+        info = _info(row, [r for r in rounds if r["contest"] == row["id"]])
+        if any(r.state(now) != "closed" for r in info.rounds):
+            out.append(info)
+    return out
+
+
+async def round_of(round_id: int) -> dict | None:
+    return await Round.select(Round.all_columns(), Round.contest.slug.as_alias("contest_slug")).where(
+        Round.id == round_id
+    ).first()

@@ -1,0 +1,37 @@
+"""Every Redis key format lives here, so a glance shows what Redis holds (all rebuildable from PostgreSQL)."""
+
+
+def board(round_id: int) -> str:
+    """Sorted set: contestant id -> encoded best result in the round (see leaderboard.scorecode)."""
+    return f"board:{round_id}"
+
+
+def commune_board(round_id: int, commune: int) -> str:
+    """The same, for one commune's contestants."""
+    return f"board:{round_id}:c:{commune}"
+
+
+def people(round_id: int) -> str:
+    """Hash: commune code -> people with at least one scored attempt."""
+    return f"part:{round_id}:people"
+
+
+def attempts(round_id: int) -> str:
+    """Hash: commune code -> scored attempts."""
+    return f"part:{round_id}:attempts"
+
+
+def ranked(round_id: int) -> str:
+    """Set of attempt ids already counted, which makes ranking idempotent."""
+    return f"ranked:{round_id}"
+
+
+def round_pattern(round_id: int) -> list[str]:
+    """Patterns matching every key of one round, for a rebuild."""
+    return [f"board:{round_id}", f"board:{round_id}:c:*", f"part:{round_id}:*", f"ranked:{round_id}"]
+
+
+SCORING_KICK = "scoring:kick"
+"""Flag set while a scoring job is queued and not yet started: one wake-up job per burst of submits."""
+
+QUEUE_SCORING = "scoring"

@@ -1,0 +1,26 @@
+"""The tie order, encoded in one sorted-set score so Redis never breaks ties alphabetically.
+
+More correct answers first, then the shorter completion time, then the earlier submission.
+Three fields in 53 bits, all exact in a double:
+  correct (7 bits) | 2^23-1 - duration in ms (23 bits, ~2.3 h) | 2^23-1 - seconds since round opened (23 bits, ~97 days)
+The prediction tiebreak is applied to final results once the round closes and the real count is known.
+"""
+
+from __future__ import annotations
+
+FIELD = 2**23 - 1
+MAX_CORRECT = 127
+
+
+def encode(correct: int, duration_ms: int, submitted_after_open_s: int) -> int:
+    """A higher number is a better result."""
+    correct = max(0, min(correct, MAX_CORRECT))
+    duration = max(0, min(duration_ms, FIELD))
+    offset = max(0, min(submitted_after_open_s, FIELD))
+    return (correct << 46) | ((FIELD - duration) << 23) | (FIELD - offset)
+
+
+def decode(score: float | int) -> tuple[int, int, int]:
+    """(correct, duration_ms, seconds after the round opened) from a score."""
+    value = int(score)
+    return value >> 46, FIELD - ((value >> 23) & FIELD), FIELD - (value & FIELD)

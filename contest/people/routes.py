@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from contest.contests.service import contest_by_slug
+from contest.i18n import InputError
+from contest.people import service
+from contest.people.service import GROUPS, Registration
+from contest.ratelimit import limit
+from contest.web import errors_of, page
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+class PeopleController(Controller):
+    @get("/communes", name="communes")
+    async def communes(self, province: int | None = None) -> Template:
+        rows = await service.communes_of(province) if province else []
+        return page("people/_commune_options.html", communes=rows)
+
+    @get("/c/{slug:str}/register", name="register")
+    async def register_form(self, slug: str) -> Template:
+        contest = await contest_by_slug(slug)
+        if contest is None:
+            raise NotFoundException()
+        return await _form(contest, {}, {})
+
+    @post("/c/{slug:str}/register", middleware=[limit("register")])
+    async def register(self, request: Request, slug: str, data: Form) -> Template | Redirect:
+        contest = await contest_by_slug(slug)
+        if contest is None:
+            raise NotFoundException()
+        reg = Registration(
+            full_name=data.get("full_name", ""),
+            phone=data.get("phone", ""),
+            birth_year=data.get("birth_year", ""),
+            province=data.get("province", ""),
+            commune=data.get("commune", ""),
+            group=data.get("group", ""),
+            consent=data.get("consent") == "yes",
+        )
+        try:
+            contestant_id = await service.register(contest.id, reg)
+        except InputError as exc:
+            return await _form(contest, data, errors_of(request, exc), status_code=422)
+        request.session["contestant"] = contestant_id
+        return Redirect(path=f"/c/{slug}")
+
+    @post("/c/{slug:str}/identify", middleware=[limit("login")])
+    async def identify(self, request: Request, slug: str, data: Form) -> Template | Redirect:
+        contest = await contest_by_slug(slug)
+        if contest is None:
+            raise NotFoundException()
+        try:
+            contestant_id = await service.identify(contest.id, data.get("phone", ""), data.get("birth_year", ""))
+        except InputError as exc:
+            return page("people/identify.html", status_code=422, contest=contest, values=data,
+                        errors=errors_of(request, exc))
+        request.session["contestant"] = contestant_id
+        return Redirect(path=f"/c/{slug}")
+
+    @post("/leave", name="leave")
+    async def leave(self, request: Request) -> Redirect:
+        request.session.pop("contestant", None)
+        return Redirect(path="/")
+
+    @get("/lang/{code:str}", name="lang")
+    async def set_lang(self, request: Request, code: str, next: str = "/") -> Redirect:
+        if code in ("vi", "en"):
+            request.session["lang"] = code
+        return Redirect(path=next if next.startswith("/") and not next.startswith("//") else "/")
+
+
+async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> Template:  # type: ignore[no-untyped-def]
+    province = values.get("province") or ""
+    communes = await service.communes_of(int(province)) if str(province).isdigit() else []
+    return page(
+        "people/register.html",
+        status_code=status_code,
+        contest=contest,
+        values=values,
+        errors=errors,
+        provinces=await service.provinces(),
+        communes=communes,
+        groups=GROUPS,
+    )

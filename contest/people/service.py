@@ -1,0 +1,142 @@
+"""Contestants and communes: registration, identification, the commune list."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import asyncpg
+from vietnam_provinces import Province as VnProvince
+from vietnam_provinces import Ward as VnWard
+
+from contest import clock
+from contest.i18n import InputError
+from contest.people.phone import normalise_phone
+from contest.people.tables import Commune, Contestant, Province
+
+GROUPS = ("citizens", "officials", "teachers", "students", "workers", "youth", "soldiers")
+_NAME = re.compile(r"^[^\W\d_]+(?: [^\W\d_]+)*$")
+
+
+@dataclass
+class Registration:
+    full_name: str
+    phone: str
+    birth_year: str | int
+    province: str | int
+    commune: str | int
+    group: str
+    consent: bool
+
+
+def _as_int(value: str | int | None) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+async def validate(reg: Registration) -> dict:
+    """Check a registration; return clean values or raise InputError with every problem at once."""
+    errors: dict[str, str] = {}
+    name = " ".join(unicodedata.normalize("NFC", reg.full_name or "").split())
+    if not 2 <= len(name) <= 100:
+        errors["full_name"] = "name_required"
+    elif not _NAME.match(name):
+        errors["full_name"] = "name_invalid"
+    phone = normalise_phone(reg.phone or "")
+    if phone is None:
+        errors["phone"] = "phone_invalid"
+    this_year = clock.now().year
+    year = _as_int(reg.birth_year)
+    if year is None or not this_year - 100 <= year <= this_year - 6:
+        errors["birth_year"] = "birth_year_invalid"
+    commune_code = _as_int(reg.commune)
+    commune = None
+    if commune_code is not None:
+        commune = await Commune.select(Commune.code, Commune.province).where(Commune.code == commune_code).first()
+    if commune is None or (_as_int(reg.province) not in (None, commune["province"])):
+        errors["commune"] = "commune_invalid"
+    if reg.group not in GROUPS:
+        errors["group"] = "group_invalid"
+    if not reg.consent:
+        errors["consent"] = "consent_required"
+    if errors:
+        raise InputError(errors, min=this_year - 100, max=this_year - 6)
+    return {"full_name": name, "phone": phone, "birth_year": year, "commune": commune_code, "group": reg.group}
+
+
+async def register(contest_id: int, reg: Registration) -> int:
+    """Register a contestant for a contest; one registration per phone. Returns the contestant id."""
+    clean = await validate(reg)
+    now = clock.now()
+    try:
+        rows = await Contestant.insert(
+            Contestant(contest=contest_id, consented_at=now, created_at=now, **clean)
+        ).returning(Contestant.id)
+    except asyncpg.UniqueViolationError as exc:
+        raise InputError({"phone": "phone_taken"}) from exc
+    return int(rows[0]["id"])
+
+
+async def identify(contest_id: int, phone: str, birth_year: str | int) -> int:
+    """A returning contestant: phone + year of birth, no password."""
+    normal = normalise_phone(phone or "")
+    year = _as_int(birth_year)
+    if normal is None:
+        raise InputError({"phone": "phone_invalid"})
+    row = await (
+        Contestant.select(Contestant.id)
+        .where((Contestant.contest == contest_id) & (Contestant.phone == normal) & (Contestant.birth_year == year))
+        .first()
+    )
+    if row is None:
+        raise InputError({"phone": "not_registered"})
+    return int(row["id"])
+
+
+async def contestant(contestant_id: int) -> dict | None:
+    """One contestant with commune and province names."""
+    return await (
+        Contestant.select(
+            Contestant.all_columns(),
+            Contestant.commune.name.as_alias("commune_name"),
+            Contestant.commune.province.name.as_alias("province_name"),
+        )
+        .where(Contestant.id == contestant_id)
+        .first()
+    )
+
+
+async def provinces() -> list[dict]:
+    """Every province, by name."""
+    return await Province.select().order_by(Province.name)
+
+
+async def communes_of(province_code: int) -> list[dict]:
+    """The communes of one province, by name."""
+    return await (
+        Commune.select(Commune.code, Commune.name).where(Commune.province == province_code).order_by(Commune.name)
+    )
+
+
+async def load_communes(province_codes: list[int] | None = None) -> int:
+    """Load provinces and communes from vietnam-provinces (all 34/3,321 when no codes). Idempotent."""
+    wanted = [p for p in VnProvince.iter_all() if province_codes is None or int(p.code) in province_codes]
+    prov_rows = [(int(p.code), p.name) for p in wanted]
+    ward_rows = [(int(w.code), w.name, int(p.code)) for p in wanted for w in VnWard.iter_by_province(p.code)]
+    await Province.raw(
+        "INSERT INTO province (code, name) SELECT * FROM unnest({}::int[], {}::text[]) "
+        "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name",
+        [r[0] for r in prov_rows],
+        [r[1] for r in prov_rows],
+    )
+    await Commune.raw(
+        "INSERT INTO commune (code, name, province) SELECT * FROM unnest({}::int[], {}::text[], {}::int[]) "
+        "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, province = EXCLUDED.province",
+        [r[0] for r in ward_rows],
+        [r[1] for r in ward_rows],
+        [r[2] for r in ward_rows],
+    )
+    return len(ward_rows)

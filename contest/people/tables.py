@@ -1,0 +1,32 @@
+from piccolo.columns import ForeignKey, Integer, SmallInt, Timestamptz, Varchar
+from piccolo.constraints import Unique
+from piccolo.table import Table
+
+from contest.contests.tables import Contest
+
+
+class Province(Table):
+    code = Integer(primary_key=True)
+    name = Varchar(length=100)
+
+
+class Commune(Table):
+    code = Integer(primary_key=True)
+    name = Varchar(length=100)
+    province = ForeignKey(Province, index=True)
+    # Residents, when an organiser has loaded them: the base of participation rates.
+    population = Integer(null=True, default=None)
+
+
+class Contestant(Table):
+    contest = ForeignKey(Contest)
+    full_name = Varchar(length=100)
+    # Normalised national form, e.g. 0912345678.
+    phone = Varchar(length=15)
+    birth_year = SmallInt()
+    commune = ForeignKey(Commune, index=True)
+    group = Varchar(length=20)
+    consented_at = Timestamptz()
+    created_at = Timestamptz()
+
+    one_registration_per_phone = Unique([contest, phone])

@@ -1,0 +1,18 @@
+"""One Piccolo app gathering the tables of every domain, so there is one migration path."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from contest.attempts.tables import Attempt, AttemptItem
+from contest.contests.tables import Contest, Round
+from contest.people.tables import Commune, Contestant, Province
+from contest.questions.tables import Option, Question, Topic
+
+APP_CONFIG = AppConfig(
+    app_name="contest",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[Province, Commune, Topic, Question, Option, Contest, Round, Contestant, Attempt, AttemptItem],
+    migration_dependencies=[],
+    commands=[],
+)

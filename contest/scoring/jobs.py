@@ -1,0 +1,53 @@
+"""RQ entry points for scoring. Workers import this (and the heavy modules) before they fork."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from contest import clock, keys
+from contest.attempts import service as attempts
+from contest.redis import sync_redis
+from contest.scoring import service
+from contest.settings import get_settings
+
+
+async def _with_connections(work):  # type: ignore[no-untyped-def]
+    settings = get_settings()
+    conn = await asyncpg.connect(settings.db.url)
+    r = aioredis.Redis.from_url(settings.redis.url, decode_responses=True)
+    try:
+        return await work(conn, r)
+    finally:
+        await conn.close()
+        await r.aclose()
+
+
+def score_submitted() -> dict[str, int]:
+    """Score everything submitted so far (woken by submits; several may run side by side)."""
+    # Cleared before looking, so a submit after this point queues a new job rather than being missed.
+    sync_redis().delete(keys.SCORING_KICK)
+    batch = get_settings().contest.scoring_batch
+
+    async def work(conn, r):  # type: ignore[no-untyped-def]
+        report = await service.score_pending(conn, r, batch)
+        return {"scored": report.scored, "ranked": report.ranked, "batches": report.batches}
+
+    return asyncio.run(_with_connections(work))
+
+
+def sweep() -> dict[str, int]:
+    """Periodic: auto-submit expired attempts, score what is waiting, re-rank what a crash left unranked."""
+    batch = get_settings().contest.scoring_batch
+
+    async def work(conn, r):  # type: ignore[no-untyped-def]
+        now = clock.now()
+        closed = await attempts.close_expired(now)
+        report = await service.score_pending(conn, r, batch)
+        reranked = await service.rerank_stale(conn, r, timedelta(seconds=30), now)
+        return {"auto_submitted": closed, "scored": report.scored, "reranked": reranked}
+
+    return asyncio.run(_with_connections(work))

@@ -1,0 +1,92 @@
+"""Scoring: PostgreSQL is the queue and the truth.
+
+A batch is claimed with FOR UPDATE SKIP LOCKED and scored in one transaction against the key kept
+in PostgreSQL, so a worker that dies mid-batch leaves its attempts 'submitted' for the next one, and
+the status change makes each attempt scored exactly once. Ranking in Redis runs after the commit and
+is idempotent; `ranked_at` records it, and the sweeper re-ranks what a crash left unranked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from contest import clock
+from contest.leaderboard.service import ScoredAttempt, rank_attempts
+
+_SCORE_SQL = """
+UPDATE attempt a SET status = 'scored', scored_at = $2, correct = (
+    SELECT count(*) FROM attempt_item i JOIN option o ON o.id = i.chosen WHERE i.attempt = a.id AND o.is_correct
+)
+WHERE a.id = ANY($1::bigint[]) AND a.status = 'submitted'
+RETURNING a.id
+"""
+
+_FOR_RANKING_SQL = """
+SELECT a.id, a.round, a.contestant, p.commune, a.correct, a.duration_ms,
+       GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open
+FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN round r ON r.id = a.round
+WHERE a.id = ANY($1::bigint[])
+"""
+
+
+@dataclass
+class ScoringReport:
+    scored: int = 0
+    ranked: int = 0
+    batches: int = 0
+
+
+async def score_batch(conn: asyncpg.Connection, r: aioredis.Redis, limit: int) -> tuple[int, int]:
+    """Claim up to `limit` submitted attempts, score them, commit, then rank them. Returns (scored, ranked)."""
+    async with conn.transaction():
+        claimed = await conn.fetch(
+            "SELECT id FROM attempt WHERE status = 'submitted' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit
+        )
+        if not claimed:
+            return 0, 0
+        ids = [row["id"] for row in claimed]
+        scored = [row["id"] for row in await conn.fetch(_SCORE_SQL, ids, clock.now())]
+    ranked = await rank_ids(conn, r, scored)
+    return len(scored), ranked
+
+
+async def rank_ids(conn: asyncpg.Connection, r: aioredis.Redis, ids: list[int]) -> int:
+    """Put scored attempts on the Redis boards (idempotent) and record that they are there."""
+    if not ids:
+        return 0
+    rows = await conn.fetch(_FOR_RANKING_SQL, ids)
+    new = await rank_attempts(
+        r,
+        [
+            ScoredAttempt(row["id"], row["round"], row["contestant"], row["commune"], row["correct"],
+                          row["duration_ms"] or 0, row["after_open"])
+            for row in rows
+        ],
+    )
+    await conn.execute("UPDATE attempt SET ranked_at = $2 WHERE id = ANY($1::bigint[])", ids, clock.now())
+    return new
+
+
+async def score_pending(conn: asyncpg.Connection, r: aioredis.Redis, batch: int) -> ScoringReport:
+    """Score every submitted attempt, batch after batch, until none is left."""
+    report = ScoringReport()
+    while True:
+        scored, ranked = await score_batch(conn, r, batch)
+        if not scored:
+            return report
+        report.scored += scored
+        report.ranked += ranked
+        report.batches += 1
+
+
+async def rerank_stale(conn: asyncpg.Connection, r: aioredis.Redis, older_than: timedelta, now: datetime) -> int:
+    """Rank attempts scored but never ranked (a worker died between commit and Redis)."""
+    rows = await conn.fetch(
+        "SELECT id FROM attempt WHERE status = 'scored' AND ranked_at IS NULL AND scored_at < $1 LIMIT 5000",
+        now - older_than,
+    )
+    return await rank_ids(conn, r, [row["id"] for row in rows])

