@@ -6,8 +6,8 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
-from litestar.exceptions import NotAuthorizedException, ValidationException
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.static_files import create_static_files_router
@@ -56,10 +56,13 @@ def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
     return page("error.html", status_code=401, errors={"auth": text})
 
 
-def _validation(request: Request, exc: ValidationException) -> Response:
-    lang = _api_lang(request)
-    text = "Dữ liệu gửi lên không đúng định dạng." if lang == "vi" else "The request body is not valid."
-    return Response({"errors": {"body": text}, "detail": str(exc.extra or exc.detail)}, status_code=400)
+def _bad_request(request: Request, exc: HTTPException) -> Response:
+    """Malformed or mistyped input: a clear message in the caller's language, and the parser's detail."""
+    text = message("body_invalid", _api_lang(request) if _is_api(request) else lang_of(request))
+    detail = str(getattr(exc, "extra", None) or exc.detail)
+    if _is_api(request):
+        return Response({"errors": {"body": text}, "detail": detail}, status_code=400)
+    return page("error.html", status_code=400, errors={"body": text})
 
 
 async def _start_pool() -> None:
@@ -102,7 +105,7 @@ def create_app(**overrides: Any) -> Litestar:
         exception_handlers={
             InputError: _input_error,
             NotAuthorizedException: _not_authorized,
-            ValidationException: _validation,
+            400: _bad_request,
         },
         on_startup=[_start_pool],
         on_shutdown=[_close_pool],

@@ -45,7 +45,7 @@ class AttemptController(Controller):
             return Redirect(path=f"/attempts/{attempt_id}/result")
         return page("attempts/attempt.html", attempt=view)
 
-    @post("/attempts/{attempt_id:int}/answers/{position:int}")
+    @post("/attempts/{attempt_id:int}/answers/{position:int}", status_code=200)
     async def answer(self, request: Request, attempt_id: int, position: int, data: Form) -> Response:
         try:
             await service.save_answer(attempt_id, _me(request), position, int(data.get("option", "0") or 0))
@@ -54,7 +54,7 @@ class AttemptController(Controller):
             return Response(next(iter(errors.values())), status_code=409, media_type="text/html")
         return Response("✓", media_type="text/html")
 
-    @post("/attempts/{attempt_id:int}/prediction")
+    @post("/attempts/{attempt_id:int}/prediction", status_code=200)
     async def prediction(self, request: Request, attempt_id: int, data: Form) -> Response:
         try:
             value = service.parse_prediction(data.get("prediction"))

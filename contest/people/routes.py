@@ -78,6 +78,9 @@ class PeopleController(Controller):
 
 
 async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> Template:  # type: ignore[no-untyped-def]
+    provinces = await service.provinces()
+    if not values.get("province") and len(provinces) == 1:
+        values = {**values, "province": str(provinces[0]["code"])}  # one province loaded: skip a step
     province = values.get("province") or ""
     communes = await service.communes_of(int(province)) if str(province).isdigit() else []
     return page(
@@ -86,7 +89,7 @@ async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> 
         contest=contest,
         values=values,
         errors=errors,
-        provinces=await service.provinces(),
+        provinces=provinces,
         communes=communes,
         groups=GROUPS,
     )
