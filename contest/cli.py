@@ -1,12 +1,12 @@
 """The `contest` command: what the Makefile calls.
 
-  contest run        the whole system: PostgreSQL, Redis, migrations, demo, workers, scheduler, web
-  contest migrate    apply Piccolo migrations
-  contest demo       load the demo contest (idempotent)
-  contest web        the web server only
-  contest worker     one RQ worker (scoring)
-  contest cron       the scheduler that enqueues the sweep (auto-submit, re-kick, re-rank)
-  contest rebuild-boards ROUND   rebuild a round's Redis boards from PostgreSQL
+contest run        the whole system: PostgreSQL, Redis, migrations, demo, workers, scheduler, web
+contest migrate    apply Piccolo migrations
+contest demo       load the demo contest (idempotent)
+contest web        the web server only
+contest worker     one RQ worker (scoring)
+contest cron       the scheduler that enqueues the sweep (auto-submit, re-kick, re-rank)
+contest rebuild-boards ROUND   rebuild a round's Redis boards from PostgreSQL
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ def demo(all_provinces: bool = False) -> None:
 def worker(burst: bool = False) -> None:
     """An RQ worker on the scoring queue; the job modules are imported before it forks."""
     _piccolo_env()
-    import contest.scoring.jobs  # noqa: F401  (preload before fork)
     from rq import Worker
 
+    import contest.scoring.jobs  # noqa: F401  (preload before fork)
     from contest import keys
     from contest.redis import sync_redis
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-_source: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # noqa: E731
+_source: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
 
 def now() -> datetime:
@@ -17,7 +17,7 @@ class FrozenClock:
     """A clock that stands still until moved: install it with `use(clock)`."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime.now(timezone.utc)
+        self.current = start or datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return self.current
@@ -30,4 +30,4 @@ class FrozenClock:
 def use(source: Callable[[], datetime] | None) -> None:
     """Install a time source; None restores the wall clock."""
     global _source
-    _source = source or (lambda: datetime.now(timezone.utc))
+    _source = source or (lambda: datetime.now(UTC))

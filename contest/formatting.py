@@ -11,11 +11,12 @@ VN_TZ = timezone(timedelta(hours=7))
 
 
 def duration(ms: int | None) -> str:
-    """83450 -> '1 phút 23,45 giây'-style short form: '1:23,45'."""
+    """83450 -> '1 phút 23,45 giây'; 5300 -> '5,30 giây' (hundredths: they break ties)."""
     if ms is None:
         return "–"
     minutes, rest = divmod(ms, 60_000)
-    return f"{minutes}:{rest // 1000:02d},{(rest % 1000) // 10:02d}"
+    seconds = f"{rest // 1000},{(rest % 1000) // 10:02d} giây"
+    return f"{minutes} phút {seconds}" if minutes else seconds
 
 
 def time_left(seconds: int) -> str:

@@ -7,6 +7,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 
 from contest.settings import get_settings
 
+
 def limit(kind: str) -> DefineMiddleware:
     """Route middleware: at most N requests a minute per client address for this kind of action."""
     per_minute = get_settings().contest.rate_limit_per_minute

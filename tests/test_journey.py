@@ -15,26 +15,40 @@ async def test_register_take_a_round_and_see_score_time_and_ranks(client, new_ro
     page = await client.get(f"/c/{case.slug}/register")
     assert page.status_code == 200 and "Phường Thuỷ Nguyên" in page.text  # one province: its communes are listed
     token = csrf_of(page.text)
-    done = await client.post(f"/c/{case.slug}/register", data={
-        "_csrf_token": token, "full_name": "Phạm Thị Hoa", "phone": "+84 903 111 222", "birth_year": "1969",
-        "province": "31", "commune": "11557", "group": "citizens", "consent": "yes"}, follow_redirects=True)
+    done = await client.post(
+        f"/c/{case.slug}/register",
+        data={
+            "_csrf_token": token,
+            "full_name": "Phạm Thị Hoa",
+            "phone": "+84 903 111 222",
+            "birth_year": "1969",
+            "province": "31",
+            "commune": "11557",
+            "group": "citizens",
+            "consent": "yes",
+        },
+        follow_redirects=True,
+    )
     assert done.status_code == 200 and "Phạm Thị Hoa" in done.text and "Bắt đầu thi" in done.text
 
-    started = await client.post(f"/rounds/{case.round_id}/start", data={"_csrf_token": csrf_of(done.text)},
-                                follow_redirects=True)
+    started = await client.post(f"/rounds/{case.round_id}/start", data={"_csrf_token": csrf_of(done.text)}, follow_redirects=True)
     assert started.status_code == 200 and "Câu 1/4" in started.text and "Dự đoán số người tham gia" in started.text
     attempt_id = int(re.search(r"/attempts/(\d+)/submit", started.text).group(1))
     key = await answer_key(attempt_id)
     headers = {"x-csrftoken": csrf_of(started.text), "hx-request": "true"}
     for position in (1, 2, 3):
-        saved = await client.post(f"/attempts/{attempt_id}/answers/{position}", data={"option": key[position][0]},
-                                  headers=headers)
+        saved = await client.post(
+            f"/attempts/{attempt_id}/answers/{position}", data={"option": key[position][0]}, headers=headers
+        )
         assert saved.status_code == 200 and "✓" in saved.text
     reload = await client.get(f"/attempts/{attempt_id}")
     assert reload.text.count("checked") == 3  # a reload shows what was saved
 
-    result = await client.post(f"/attempts/{attempt_id}/submit", data={"_csrf_token": csrf_of(reload.text),
-                                                                       "prediction": "1.500"}, follow_redirects=True)
+    result = await client.post(
+        f"/attempts/{attempt_id}/submit",
+        data={"_csrf_token": csrf_of(reload.text), "prediction": "1.500"},
+        follow_redirects=True,
+    )
     assert "Đang chấm điểm" in result.text and 'hx-trigger="load delay:1s"' in result.text
     worker()
     polled = await client.get(f"/attempts/{attempt_id}/result/status", headers={"hx-request": "true"})
@@ -48,9 +62,18 @@ async def test_register_take_a_round_and_see_score_time_and_ranks(client, new_ro
 async def test_bad_registration_input_gets_vietnamese_messages_and_keeps_what_was_typed(client, new_round) -> None:
     case = await new_round()
     page = await client.get(f"/c/{case.slug}/register")
-    bad = await client.post(f"/c/{case.slug}/register", data={
-        "_csrf_token": csrf_of(page.text), "full_name": "Hoàng Văn Em", "phone": "12345", "birth_year": "1985",
-        "province": "31", "commune": "11560", "group": "citizens"})
+    bad = await client.post(
+        f"/c/{case.slug}/register",
+        data={
+            "_csrf_token": csrf_of(page.text),
+            "full_name": "Hoàng Văn Em",
+            "phone": "12345",
+            "birth_year": "1985",
+            "province": "31",
+            "commune": "11560",
+            "group": "citizens",
+        },
+    )
     assert bad.status_code == 422
     assert "Số điện thoại không hợp lệ" in bad.text and "đồng ý cho phép xử lý dữ liệu" in bad.text
     assert 'value="Hoàng Văn Em"' in bad.text
@@ -78,7 +101,8 @@ async def test_the_answer_key_never_reaches_the_browser(client, new_round) -> No
     assert set(body["questions"][0]["options"][0]) == {"id", "text"}
     # Each question's options come in the attempt's own order, not the key's.
     assert {o["id"] for q in body["questions"] for o in q["options"]} == {
-        o for right, wrong in key.values() for o in [right, *wrong]}
+        o for right, wrong in key.values() for o in [right, *wrong]
+    }
 
 
 async def test_pages_need_an_identified_contestant(client) -> None:
@@ -91,8 +115,11 @@ async def test_registration_is_rate_limited(client, new_round) -> None:
     page = await client.get(f"/c/{case.slug}/register")
     token = csrf_of(page.text)
     codes = [
-        (await client.post(f"/c/{case.slug}/identify", data={"_csrf_token": token, "phone": "0912000000",
-                                                            "birth_year": "1990"})).status_code
+        (
+            await client.post(
+                f"/c/{case.slug}/identify", data={"_csrf_token": token, "phone": "0912000000", "birth_year": "1990"}
+            )
+        ).status_code
         for _ in range(21)
     ]
     assert codes[:20] == [422] * 20 and codes[20] == 429

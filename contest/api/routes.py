@@ -39,9 +39,15 @@ from contest.scoring.queue import kick
 def _contest_out(info: contests.ContestInfo) -> ContestOut:
     now = clock.now()
     return ContestOut(
-        info.slug, info.title, info.description, info.time_limit_seconds, info.question_count,
-        [RoundOut(r.id, r.number, r.title, r.opens_at, r.closes_at, r.max_attempts, r.state(now), r.seconds_left(now))
-         for r in info.rounds],
+        info.slug,
+        info.title,
+        info.description,
+        info.time_limit_seconds,
+        info.question_count,
+        [
+            RoundOut(r.id, r.number, r.title, r.opens_at, r.closes_at, r.max_attempts, r.state(now), r.seconds_left(now))
+            for r in info.rounds
+        ],
     )
 
 
@@ -55,7 +61,12 @@ async def _contest(slug: str) -> contests.ContestInfo:
 async def _attempt_out(attempt_id: int, contestant_id: int) -> AttemptOut:
     v = await attempts.attempt_view(attempt_id, contestant_id)
     return AttemptOut(
-        v.id, v.round_id, v.status, v.deadline, v.seconds_left, v.prediction,
+        v.id,
+        v.round_id,
+        v.status,
+        v.deadline,
+        v.seconds_left,
+        v.prediction,
         [QuestionOut(i.position, i.text, [OptionOut(o, t) for o, t in i.options], i.chosen) for i in v.items],
     )
 
@@ -79,8 +90,9 @@ class PublicApi(Controller):
     @post("/contests/{slug:str}/register", middleware=[limit("register")])
     async def register(self, slug: str, data: RegisterIn) -> TokenOut:
         info = await _contest(slug)
-        reg = Registration(data.full_name, data.phone, data.birth_year, data.province or "", data.commune,
-                           data.group, data.consent)
+        reg = Registration(
+            data.full_name, data.phone, data.birth_year, data.province or "", data.commune, data.group, data.consent
+        )
         contestant_id = await people.register(info.id, reg)
         return TokenOut(auth.issue(contestant_id), contestant_id)
 
@@ -96,7 +108,8 @@ class PublicApi(Controller):
         if view is None:
             raise NotFoundException()
         return BoardOut(
-            view.round_id, view.people,
+            view.round_id,
+            view.people,
             [BoardRowOut(r.rank, r.name, r.phone, r.commune, r.correct, r.duration_ms) for r in view.rows],
             [CommuneCountOut(c.code, c.name, c.people, c.attempts) for c in view.communes],
         )
@@ -140,7 +153,13 @@ class ContestantApi(Controller):
         r = await boards.attempt_result(attempt_id, me)
         best = r.best
         return ResultOut(
-            r.attempt_id, r.status, r.ready, r.correct, r.total, r.duration_ms, r.auto_submitted, r.attempts_left,
-            StandingOut(best.correct, best.duration_ms, best.rank, best.of, best.commune_rank, best.commune_of)
-            if best else None,
+            r.attempt_id,
+            r.status,
+            r.ready,
+            r.correct,
+            r.total,
+            r.duration_ms,
+            r.auto_submitted,
+            r.attempts_left,
+            StandingOut(best.correct, best.duration_ms, best.rank, best.of, best.commune_rank, best.commune_of) if best else None,
         )

@@ -34,8 +34,12 @@ class AttemptController(Controller):
             attempt_id = await service.start_attempt(me, round_id)
         except InputError as exc:
             rnd = await round_of(round_id)
-            return page("attempts/refused.html", status_code=409, errors=errors_of(request, exc),
-                        slug=rnd["contest_slug"] if rnd else "")
+            return page(
+                "attempts/refused.html",
+                status_code=409,
+                errors=errors_of(request, exc),
+                slug=rnd["contest_slug"] if rnd else "",
+            )
         return Redirect(path=f"/attempts/{attempt_id}")
 
     @get("/attempts/{attempt_id:int}", name="attempt")

@@ -73,12 +73,10 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
         if not rounds or not rounds[0]["opens_at"] <= now < rounds[0]["closes_at"]:
             raise InputError({"round": "round_not_open"})
         rnd = rounds[0]
-        current = await Attempt.raw(
-            "SELECT id, deadline FROM attempt WHERE contestant = {} AND status = 'open'", contestant_id
-        )
-        for row in current:
-            if row["deadline"] + _grace() >= now:
-                return int(row["id"])
+        current = await Attempt.raw("SELECT id, deadline FROM attempt WHERE contestant = {} AND status = 'open'", contestant_id)
+        resumable = [int(row["id"]) for row in current if row["deadline"] + _grace() >= now]
+        if resumable:
+            return resumable[0]
         if current:
             await close_expired(now, contestant_id)
         used = await Attempt.raw(
@@ -106,7 +104,7 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
             [q for q, _ in drawn],
             [",".join(map(str, opts)) for _, opts in drawn],
         )
-        return attempt_id
+    return attempt_id
 
 
 async def close_expired(now: datetime | None = None, contestant_id: int | None = None) -> int:
@@ -167,9 +165,7 @@ async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = T
         )
         option_ids = [o for item in items for o in item["option_ids"]]
         texts = {r["id"]: r["text"] for r in await Attempt.raw("SELECT id, text FROM option WHERE id = ANY({})", option_ids)}
-        view.items = [
-            ItemView(i["position"], i["text"], [(o, texts[o]) for o in i["option_ids"]], i["chosen"]) for i in items
-        ]
+        view.items = [ItemView(i["position"], i["text"], [(o, texts[o]) for o in i["option_ids"]], i["chosen"]) for i in items]
     return view
 
 

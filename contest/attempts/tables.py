@@ -4,6 +4,7 @@ from piccolo.columns import (
     Boolean,
     ForeignKey,
     Integer,
+    Serial,
     SmallInt,
     Timestamptz,
     Varchar,
@@ -17,6 +18,7 @@ from contest.questions.tables import Question
 
 
 class Attempt(Table):
+    id: Serial
     round = ForeignKey(Round, index=True)
     contestant = ForeignKey(Contestant, index=True)
     # open -> submitted -> scored; the status change is what makes scoring happen once.
@@ -35,6 +37,7 @@ class Attempt(Table):
 
 
 class AttemptItem(Table):
+    id: Serial
     attempt = ForeignKey(Attempt)
     position = SmallInt()
     question = ForeignKey(Question)

@@ -50,7 +50,12 @@ def parse_quotas(value: str | dict | None) -> dict[str, int]:
 def _info(row: dict, rounds: list[dict]) -> ContestInfo:
     quotas = parse_quotas(row["quotas"])
     return ContestInfo(
-        row["id"], row["slug"], row["title"], row["description"], row["time_limit_seconds"], sum(quotas.values()),
+        row["id"],
+        row["slug"],
+        row["title"],
+        row["description"],
+        row["time_limit_seconds"],
+        sum(quotas.values()),
         [RoundInfo(r["id"], r["number"], r["title"], r["opens_at"], r["closes_at"], r["max_attempts"]) for r in rounds],
     )
 
@@ -78,6 +83,6 @@ async def current_contests() -> list[ContestInfo]:
 
 
 async def round_of(round_id: int) -> dict | None:
-    return await Round.select(Round.all_columns(), Round.contest.slug.as_alias("contest_slug")).where(
-        Round.id == round_id
-    ).first()
+    return (
+        await Round.select(*Round.all_columns(), Round.contest.slug.as_alias("contest_slug")).where(Round.id == round_id).first()
+    )

@@ -1,9 +1,10 @@
-from piccolo.columns import JSONB, ForeignKey, Integer, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, ForeignKey, Integer, Serial, SmallInt, Text, Timestamptz, Varchar
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
 
 class Contest(Table):
+    id: Serial
     slug = Varchar(length=60, unique=True)
     title = Varchar(length=200)
     description = Text(default="")
@@ -13,6 +14,7 @@ class Contest(Table):
 
 
 class Round(Table):
+    id: Serial
     contest = ForeignKey(Contest, index=True)
     number = SmallInt()
     title = Varchar(length=200)

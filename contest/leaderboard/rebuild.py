@@ -16,11 +16,13 @@ async def rebuild_round(round_id: int, chunk: int = 5000) -> str:
     await clear_round(r, round_id)
     conn = await asyncpg.connect(get_settings().db.url)
     try:
-        ids = [row["id"] for row in await conn.fetch(
-            "SELECT id FROM attempt WHERE round = $1 AND status = 'scored' ORDER BY id", round_id)]
+        ids = [
+            row["id"]
+            for row in await conn.fetch("SELECT id FROM attempt WHERE round = $1 AND status = 'scored' ORDER BY id", round_id)
+        ]
         ranked = 0
         for start in range(0, len(ids), chunk):
-            ranked += await rank_ids(conn, r, ids[start:start + chunk])
+            ranked += await rank_ids(conn, r, ids[start : start + chunk])
             print(f"\r  {min(start + chunk, len(ids))}/{len(ids)} attempts", end="", flush=True)
         print()
     finally:

@@ -90,7 +90,10 @@ async def standing(r: aioredis.Redis, round_id: int, contestant_id: int, commune
         return None
     better = f"({int(score)}"
     async with r.pipeline(transaction=False) as pipe:
-        pipe.zcount(board, better, "+inf").zcard(board).zcount(cboard, better, "+inf").zcard(cboard)
+        pipe.zcount(board, better, "+inf")
+        pipe.zcard(board)
+        pipe.zcount(cboard, better, "+inf")
+        pipe.zcard(cboard)
         above, total, c_above, c_total = await pipe.execute()
     return Standing(int(score), above + 1, total, c_above + 1, c_total)
 
@@ -98,7 +101,7 @@ async def standing(r: aioredis.Redis, round_id: int, contestant_id: int, commune
 async def top(r: aioredis.Redis, round_id: int, n: int = 20, commune: int | None = None) -> list[tuple[int, int, int]]:
     """The best n as (rank, contestant id, score), ties sharing a rank."""
     key = keys.board(round_id) if commune is None else keys.commune_board(round_id, commune)
-    rows = await r.zrevrange(key, 0, n - 1, withscores=True)
+    rows: list[tuple[str, float]] = await r.zrevrange(key, 0, n - 1, withscores=True)  # type: ignore[assignment]
     out: list[tuple[int, int, int]] = []
     for i, (member, score) in enumerate(rows):
         rank = out[-1][0] if out and out[-1][2] == int(score) else i + 1
@@ -109,7 +112,8 @@ async def top(r: aioredis.Redis, round_id: int, n: int = 20, commune: int | None
 async def participation(r: aioredis.Redis, round_id: int) -> dict[int, tuple[int, int]]:
     """Commune code -> (people, attempts) scored so far in the round."""
     async with r.pipeline(transaction=False) as pipe:
-        pipe.hgetall(keys.people(round_id)).hgetall(keys.attempts(round_id))
+        pipe.hgetall(keys.people(round_id))
+        pipe.hgetall(keys.attempts(round_id))
         people, attempts = await pipe.execute()
     return {int(c): (int(people.get(c, 0)), int(n)) for c, n in attempts.items()}
 
@@ -156,8 +160,17 @@ async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
     a = rows[0]
     best = await standing(async_redis(), a["round"], contestant_id, a["commune"]) if a["ranked_at"] else None
     return AttemptResult(
-        a["id"], a["round"], a["slug"], a["status"], a["correct"], a["total"], a["duration_ms"],
-        a["auto_submitted"], best, a["commune_name"], max(0, a["max_attempts"] - a["used"]),
+        a["id"],
+        a["round"],
+        a["slug"],
+        a["status"],
+        a["correct"],
+        a["total"],
+        a["duration_ms"],
+        a["auto_submitted"],
+        best,
+        a["commune_name"],
+        max(0, a["max_attempts"] - a["used"]),
     )
 
 
@@ -194,8 +207,7 @@ class BoardView:
 async def board_view(round_id: int, commune: int | None = None, n: int = 20) -> BoardView | None:
     """A public board: the best n (phones masked) and participation by commune, most people first."""
     rounds = await Attempt.raw(
-        "SELECT r.id, r.title, c.slug, c.title AS contest_title FROM round r JOIN contest c ON c.id = r.contest "
-        "WHERE r.id = {}",
+        "SELECT r.id, r.title, c.slug, c.title AS contest_title FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
         round_id,
     )
     if not rounds:
@@ -217,13 +229,20 @@ async def board_view(round_id: int, commune: int | None = None, n: int = 20) -> 
         rows.append(BoardRow(rank, p["full_name"], mask_phone(p["phone"]), p["commune"], correct, duration))
     counts = await participation(r, round_id)
     names = {
-        row["code"]: row["name"]
-        for row in await Attempt.raw("SELECT code, name FROM commune WHERE code = ANY({})", list(counts))
+        row["code"]: row["name"] for row in await Attempt.raw("SELECT code, name FROM commune WHERE code = ANY({})", list(counts))
     }
     communes = sorted(
         (CommuneRow(code, names.get(code, str(code)), p, a) for code, (p, a) in counts.items()),
         key=lambda c: (-c.people, -c.attempts, c.name),
     )
     info = rounds[0]
-    return BoardView(round_id, info["title"], info["slug"], info["contest_title"], commune, rows, communes,
-                     sum(c.people for c in communes))
+    return BoardView(
+        round_id,
+        info["title"],
+        info["slug"],
+        info["contest_title"],
+        commune,
+        rows,
+        communes,
+        sum(c.people for c in communes),
+    )

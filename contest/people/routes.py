@@ -60,8 +60,7 @@ class PeopleController(Controller):
         try:
             contestant_id = await service.identify(contest.id, data.get("phone", ""), data.get("birth_year", ""))
         except InputError as exc:
-            return page("people/identify.html", status_code=422, contest=contest, values=data,
-                        errors=errors_of(request, exc))
+            return page("people/identify.html", status_code=422, contest=contest, values=data, errors=errors_of(request, exc))
         request.session["contestant"] = contestant_id
         return Redirect(path=f"/c/{slug}")
 

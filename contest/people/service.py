@@ -72,9 +72,9 @@ async def register(contest_id: int, reg: Registration) -> int:
     clean = await validate(reg)
     now = clock.now()
     try:
-        rows = await Contestant.insert(
-            Contestant(contest=contest_id, consented_at=now, created_at=now, **clean)
-        ).returning(Contestant.id)
+        rows = await Contestant.insert(Contestant(contest=contest_id, consented_at=now, created_at=now, **clean)).returning(
+            Contestant.id
+        )
     except asyncpg.UniqueViolationError as exc:
         raise InputError({"phone": "phone_taken"}) from exc
     return int(rows[0]["id"])
@@ -100,9 +100,9 @@ async def contestant(contestant_id: int) -> dict | None:
     """One contestant with commune and province names."""
     return await (
         Contestant.select(
-            Contestant.all_columns(),
+            *Contestant.all_columns(),
             Contestant.commune.name.as_alias("commune_name"),
-            Contestant.commune.province.name.as_alias("province_name"),
+            Contestant.commune.province.name.as_alias("province_name"),  # type: ignore[union-attr]
         )
         .where(Contestant.id == contestant_id)
         .first()
@@ -116,9 +116,7 @@ async def provinces() -> list[dict]:
 
 async def communes_of(province_code: int) -> list[dict]:
     """The communes of one province, by name."""
-    return await (
-        Commune.select(Commune.code, Commune.name).where(Commune.province == province_code).order_by(Commune.name)
-    )
+    return await Commune.select(Commune.code, Commune.name).where(Commune.province == province_code).order_by(Commune.name)
 
 
 async def load_communes(province_codes: list[int] | None = None) -> int:

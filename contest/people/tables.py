@@ -1,4 +1,4 @@
-from piccolo.columns import ForeignKey, Integer, SmallInt, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Serial, SmallInt, Timestamptz, Varchar
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
@@ -19,6 +19,7 @@ class Commune(Table):
 
 
 class Contestant(Table):
+    id: Serial
     contest = ForeignKey(Contest)
     full_name = Varchar(length=100)
     # Normalised national form, e.g. 0912345678.

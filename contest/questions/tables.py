@@ -1,13 +1,15 @@
-from piccolo.columns import Boolean, ForeignKey, SmallInt, Text, Varchar
+from piccolo.columns import Boolean, ForeignKey, Serial, SmallInt, Text, Varchar
 from piccolo.table import Table
 
 
 class Topic(Table):
+    id: Serial
     slug = Varchar(length=40, unique=True)
     name = Varchar(length=200)
 
 
 class Question(Table):
+    id: Serial
     topic = ForeignKey(Topic, index=True)
     text = Text()
     explanation = Text(default="")
@@ -15,6 +17,7 @@ class Question(Table):
 
 
 class Option(Table):
+    id: Serial
     question = ForeignKey(Question, index=True)
     position = SmallInt()
     text = Text()

@@ -19,6 +19,4 @@ def scoring_queue() -> Queue:
 async def kick() -> None:
     """Make sure a scoring job is queued; a no-op while one is already waiting to start."""
     if await async_redis().set(keys.SCORING_KICK, 1, nx=True, ex=30):
-        await asyncio.to_thread(
-            scoring_queue().enqueue, "contest.scoring.jobs.score_submitted", job_timeout=600, result_ttl=60
-        )
+        await asyncio.to_thread(scoring_queue().enqueue, "contest.scoring.jobs.score_submitted", job_timeout=600, result_ttl=60)

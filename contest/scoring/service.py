@@ -62,8 +62,15 @@ async def rank_ids(conn: asyncpg.Connection, r: aioredis.Redis, ids: list[int]) 
     new = await rank_attempts(
         r,
         [
-            ScoredAttempt(row["id"], row["round"], row["contestant"], row["commune"], row["correct"],
-                          row["duration_ms"] or 0, row["after_open"])
+            ScoredAttempt(
+                row["id"],
+                row["round"],
+                row["contestant"],
+                row["commune"],
+                row["correct"],
+                row["duration_ms"] or 0,
+                row["after_open"],
+            )
             for row in rows
         ],
     )

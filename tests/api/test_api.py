@@ -9,9 +9,17 @@ async def test_the_whole_journey_over_json(client, new_round, worker) -> None:
     assert contest["rounds"][0]["state"] == "open"
     communes = (await client.get("/api/v1/provinces/31/communes")).json()
     assert len(communes) == 114
-    reg = await client.post(f"/api/v1/contests/{case.slug}/register", json={
-        "full_name": "Vũ Minh Giang", "phone": "0934 567 890", "birth_year": 2001, "commune": communes[0]["code"],
-        "group": "students", "consent": True})
+    reg = await client.post(
+        f"/api/v1/contests/{case.slug}/register",
+        json={
+            "full_name": "Vũ Minh Giang",
+            "phone": "0934 567 890",
+            "birth_year": 2001,
+            "commune": communes[0]["code"],
+            "group": "students",
+            "consent": True,
+        },
+    )
     assert reg.status_code == 201, reg.text
     auth = {"authorization": f"Bearer {reg.json()['token']}"}
     again = await client.post(f"/api/v1/contests/{case.slug}/identify", json={"phone": "+84934567890", "birth_year": 2001})
@@ -20,8 +28,11 @@ async def test_the_whole_journey_over_json(client, new_round, worker) -> None:
     attempt = (await client.post(f"/api/v1/rounds/{case.round_id}/attempts", headers=auth)).json()
     key = await answer_key(attempt["id"])
     for q in attempt["questions"]:
-        r = await client.put(f"/api/v1/attempts/{attempt['id']}/answers/{q['position']}", headers=auth,
-                             json={"option_id": key[q["position"]][0]})
+        r = await client.put(
+            f"/api/v1/attempts/{attempt['id']}/answers/{q['position']}",
+            headers=auth,
+            json={"option_id": key[q["position"]][0]},
+        )
         assert r.status_code == 204
     submitted = await client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=auth, json={"prediction": 777})
     assert submitted.json()["status"] == "submitted"
@@ -34,12 +45,17 @@ async def test_the_whole_journey_over_json(client, new_round, worker) -> None:
 
 async def test_api_errors_are_clear_and_vietnamese_first(client, new_round) -> None:
     case = await new_round()
-    bad = await client.post(f"/api/v1/contests/{case.slug}/register", json={
-        "full_name": "", "phone": "1", "birth_year": 1800, "commune": 1, "group": "x", "consent": False})
+    bad = await client.post(
+        f"/api/v1/contests/{case.slug}/register",
+        json={"full_name": "", "phone": "1", "birth_year": 1800, "commune": 1, "group": "x", "consent": False},
+    )
     assert bad.status_code == 422
     assert bad.json()["errors"]["phone"].startswith("Số điện thoại không hợp lệ")
-    english = await client.post(f"/api/v1/contests/{case.slug}/register", headers={"accept-language": "en"}, json={
-        "full_name": "", "phone": "1", "birth_year": 1800, "commune": 1, "group": "x", "consent": False})
+    english = await client.post(
+        f"/api/v1/contests/{case.slug}/register",
+        headers={"accept-language": "en"},
+        json={"full_name": "", "phone": "1", "birth_year": 1800, "commune": 1, "group": "x", "consent": False},
+    )
     assert english.json()["errors"]["phone"].startswith("This phone number is not valid")
     malformed = await client.post(f"/api/v1/contests/{case.slug}/register", content=b"{not json")
     assert malformed.status_code == 400 and "errors" in malformed.json()

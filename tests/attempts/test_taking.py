@@ -19,8 +19,15 @@ async def test_start_draws_the_quota_per_topic_with_shuffled_options_and_a_serve
     assert view.deadline == clock.current + timedelta(seconds=600)
     topics = await Attempt.raw(
         "SELECT t.slug, count(*) AS n FROM attempt_item i JOIN question q ON q.id = i.question "
-        "JOIN topic t ON t.id = q.topic WHERE i.attempt = {} GROUP BY t.slug", attempt_id)
-    assert {r["slug"]: r["n"] for r in topics} == {"digital_awareness": 2, "digital_services": 2, "online_safety": 2, "ai_daily": 2}
+        "JOIN topic t ON t.id = q.topic WHERE i.attempt = {} GROUP BY t.slug",
+        attempt_id,
+    )
+    assert {r["slug"]: r["n"] for r in topics} == {
+        "digital_awareness": 2,
+        "digital_services": 2,
+        "online_safety": 2,
+        "ai_daily": 2,
+    }
     assert all(len(item.options) == 4 for item in view.items)
 
 
@@ -30,7 +37,8 @@ async def test_options_are_shuffled_per_attempt(new_round) -> None:
     for n in range(1, 4):
         me = await case.contestant(n)
         items = await AttemptItem.select(AttemptItem.question, AttemptItem.option_ids).where(
-            AttemptItem.attempt == await attempts.start_attempt(me, case.round_id))
+            AttemptItem.attempt == await attempts.start_attempt(me, case.round_id)
+        )
         orders.add(tuple(tuple(i["option_ids"]) for i in sorted(items, key=lambda i: i["question"])))
     assert len(orders) > 1
 
@@ -56,8 +64,11 @@ async def test_an_answer_is_stored_the_moment_it_is_given_and_can_be_changed(new
     right, wrong = (await answer_key(attempt_id))[2]
     await attempts.save_answer(attempt_id, me, 2, wrong[0])
     await attempts.save_answer(attempt_id, me, 2, right)
-    row = await AttemptItem.select(AttemptItem.chosen, AttemptItem.answered_at).where(
-        (AttemptItem.attempt == attempt_id) & (AttemptItem.position == 2)).first()
+    row = (
+        await AttemptItem.select(AttemptItem.chosen, AttemptItem.answered_at)
+        .where((AttemptItem.attempt == attempt_id) & (AttemptItem.position == 2))
+        .first()
+    )
     assert row["chosen"] == right and row["answered_at"] is not None
 
 

@@ -1,6 +1,6 @@
 """Boards: the tie order lives in the score, the best attempt counts, ranks per commune."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -33,12 +33,15 @@ async def test_redis_ties_follow_the_tie_order_never_the_alphabet(new_round) -> 
     case = await new_round()
     r = async_redis()
     # Member ids chosen so that alphabetical order ("9" > "10" > "11") would give the wrong answer.
-    await rank_attempts(r, [
-        ScoredAttempt(1, case.round_id, 9, 11560, 8, 60_000, 100),  # slower
-        ScoredAttempt(2, case.round_id, 10, 11560, 8, 50_000, 200),  # faster: first
-        ScoredAttempt(3, case.round_id, 11, 11560, 8, 60_000, 50),  # as slow as 9, submitted earlier
-        ScoredAttempt(4, case.round_id, 12, 11560, 8, 60_000, 50),  # identical to 11: shares its rank
-    ])
+    await rank_attempts(
+        r,
+        [
+            ScoredAttempt(1, case.round_id, 9, 11560, 8, 60_000, 100),  # slower
+            ScoredAttempt(2, case.round_id, 10, 11560, 8, 50_000, 200),  # faster: first
+            ScoredAttempt(3, case.round_id, 11, 11560, 8, 60_000, 50),  # as slow as 9, submitted earlier
+            ScoredAttempt(4, case.round_id, 12, 11560, 8, 60_000, 50),  # identical to 11: shares its rank
+        ],
+    )
     assert [(rank, member) for rank, member, _ in await top(r, case.round_id, 10)][:1] == [(1, 10)]
     ranks = {member: rank for rank, member, _ in await top(r, case.round_id, 10)}
     assert ranks[10] == 1 and ranks[11] == ranks[12] == 2 and ranks[9] == 4
@@ -99,6 +102,6 @@ async def test_boards_rebuild_from_postgresql(new_round, worker) -> None:
 
 
 def test_a_submission_long_after_the_round_opened_still_fits() -> None:
-    opened = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    late = int((datetime(2026, 3, 31, tzinfo=timezone.utc) - opened).total_seconds())
+    opened = datetime(2026, 1, 1, tzinfo=UTC)
+    late = int((datetime(2026, 3, 31, tzinfo=UTC) - opened).total_seconds())
     assert scorecode.decode(scorecode.encode(3, 1000, late)) == (3, 1000, late)

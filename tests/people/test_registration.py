@@ -25,10 +25,17 @@ def test_public_pages_show_masked_phones() -> None:
 
 async def test_registration_stores_clean_values_and_identifies_by_phone_and_birth_year(new_round) -> None:
     case = await new_round()
-    cid = await register(case.contest_id, Registration("  nguyễn   văn  bình ", "+84 912 000 111", "1975", "31",
-                                                       "11560", "officials", True))
+    cid = await register(
+        case.contest_id,
+        Registration("  nguyễn   văn  bình ", "+84 912 000 111", "1975", "31", "11560", "officials", True),
+    )
     row = await Contestant.select().where(Contestant.id == cid).first()
-    assert (row["full_name"], row["phone"], row["birth_year"], row["commune"]) == ("nguyễn văn bình", "0912000111", 1975, 11560)
+    assert (row["full_name"], row["phone"], row["birth_year"], row["commune"]) == (
+        "nguyễn văn bình",
+        "0912000111",
+        1975,
+        11560,
+    )
     assert await identify(case.contest_id, "0912 000 111", 1975) == cid
     with pytest.raises(InputError) as wrong_year:
         await identify(case.contest_id, "0912000111", 1976)

@@ -84,14 +84,21 @@ async def test_a_worker_killed_mid_batch_leaves_every_attempt_to_be_scored_once(
     tx = blocker.transaction()
     await tx.start()
     await blocker.execute("LOCK TABLE attempt IN SHARE MODE")
-    proc = subprocess.Popen([sys.executable, "-m", "contest.cli", "worker"], cwd=ROOT, env=os.environ.copy(),
-                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "contest.cli", "worker"],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         await kick()
         deadline = time.monotonic() + 30
         while True:
             waiting = await observer.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE attempt a SET%'")
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%UPDATE attempt a SET%'"
+            )
             if waiting:
                 break
             assert time.monotonic() < deadline, "the worker never reached its scoring UPDATE"
