@@ -105,3 +105,20 @@ def test_a_submission_long_after_the_round_opened_still_fits() -> None:
     opened = datetime(2026, 1, 1, tzinfo=UTC)
     late = int((datetime(2026, 3, 31, tzinfo=UTC) - opened).total_seconds())
     assert scorecode.decode(scorecode.encode(3, 1000, late)) == (3, 1000, late)
+
+
+async def test_the_public_board_masks_phones_and_counts_people_per_commune(client, new_round, worker) -> None:
+    case = await new_round()
+    for n, commune in ((1, HAI_PHONG_COMMUNES[0]), (2, HAI_PHONG_COMMUNES[1]), (3, HAI_PHONG_COMMUNES[1])):
+        me = await case.contestant(n, commune)
+        attempt_id = await attempts.start_attempt(me, case.round_id)
+        await answer(attempt_id, me, n)
+        await attempts.submit(attempt_id, me)
+    await kick()
+    worker()
+    page = await client.get(f"/rounds/{case.round_id}/board")
+    assert page.status_code == 200
+    phone = f"0912{case.round_id % 1000:03d}003"
+    assert phone not in page.text and f"{phone[:4]}***{phone[-3:]}" in page.text
+    rows = page.text.split("Số người tham gia theo xã/phường")[1]
+    assert rows.index("Phường Thiên Hương") < rows.index("Phường Thuỷ Nguyên")  # 2 people before 1
