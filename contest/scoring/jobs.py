@@ -33,10 +33,15 @@ def score_submitted() -> dict[str, int]:
     batch = get_settings().contest.scoring_batch
 
     async def work(conn, r):  # type: ignore[no-untyped-def]
-        report = await service.score_pending(conn, r, batch)
-        return {"scored": report.scored, "ranked": report.ranked, "batches": report.batches}
+        return await service.score_pending(conn, r, batch)
 
-    return asyncio.run(_with_connections(work))
+    report = asyncio.run(_with_connections(work))
+    if report.more:
+        # A long peak: hand over to a fresh job rather than run into the job timeout.
+        from contest.scoring.queue import scoring_queue
+
+        scoring_queue().enqueue(score_submitted, job_timeout=600, result_ttl=60)
+    return {"scored": report.scored, "ranked": report.ranked, "batches": report.batches}
 
 
 def sweep() -> dict[str, int]:

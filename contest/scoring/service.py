@@ -8,6 +8,7 @@ is idempotent; `ranked_at` records it, and the sweeper re-ranks what a crash lef
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,6 +39,8 @@ class ScoringReport:
     scored: int = 0
     ranked: int = 0
     batches: int = 0
+    # True when it stopped for time with work left: the caller queues a follow-up job.
+    more: bool = False
 
 
 async def score_batch(conn: asyncpg.Connection, r: aioredis.Redis, limit: int) -> tuple[int, int]:
@@ -78,9 +81,10 @@ async def rank_ids(conn: asyncpg.Connection, r: aioredis.Redis, ids: list[int]) 
     return new
 
 
-async def score_pending(conn: asyncpg.Connection, r: aioredis.Redis, batch: int) -> ScoringReport:
-    """Score every submitted attempt, batch after batch, until none is left."""
+async def score_pending(conn: asyncpg.Connection, r: aioredis.Redis, batch: int, max_seconds: float = 60.0) -> ScoringReport:
+    """Score submitted attempts batch after batch until none is left, or for at most max_seconds."""
     report = ScoringReport()
+    stop_at = time.monotonic() + max_seconds
     while True:
         scored, ranked = await score_batch(conn, r, batch)
         if not scored:
@@ -88,6 +92,9 @@ async def score_pending(conn: asyncpg.Connection, r: aioredis.Redis, batch: int)
         report.scored += scored
         report.ranked += ranked
         report.batches += 1
+        if time.monotonic() > stop_at:
+            report.more = True
+            return report
 
 
 async def rerank_stale(conn: asyncpg.Connection, r: aioredis.Redis, older_than: timedelta, now: datetime) -> int:

@@ -144,3 +144,24 @@ async def test_ranking_the_same_attempts_again_counts_nothing_twice(new_round, w
         await conn.close()
     assert (await r.hgetall(keys.attempts(case.round_id)), await r.hgetall(keys.people(case.round_id))) == before
     assert before == ({"11560": "2"}, {"11560": "2"})
+
+
+async def test_a_long_peak_is_scored_in_bounded_jobs_that_hand_over(new_round) -> None:
+    import asyncpg
+
+    from contest.scoring.service import score_pending
+    from contest.settings import get_settings
+
+    case = await new_round()
+    for n in (1, 2, 3):
+        await _submitted(case, n, 1)
+    conn = await asyncpg.connect(get_settings().db.url)
+    try:
+        first = await score_pending(conn, async_redis(), batch=1, max_seconds=0)
+        rest = await score_pending(conn, async_redis(), batch=1000)
+    finally:
+        await conn.close()
+    assert (first.scored, first.more) == (1, True)
+    assert rest.scored >= 2 and not rest.more
+    statuses = await Attempt.select(Attempt.status).where(Attempt.round == case.round_id)
+    assert {s["status"] for s in statuses} == {"scored"}
