@@ -123,3 +123,31 @@ async def test_registration_is_rate_limited(client, new_round) -> None:
         for _ in range(21)
     ]
     assert codes[:20] == [422] * 20 and codes[20] == 429
+
+
+async def test_a_late_or_bad_answer_is_refused_with_a_message_the_page_shows(client, new_round, clock) -> None:
+    case = await new_round(time_limit=60)
+    page = await client.get(f"/c/{case.slug}/register")
+    done = await client.post(
+        f"/c/{case.slug}/register",
+        data={
+            "_csrf_token": csrf_of(page.text),
+            "full_name": "Ngô Thị Mai",
+            "phone": "0905 222 333",
+            "birth_year": "1970",
+            "province": "31",
+            "commune": "11560",
+            "group": "citizens",
+            "consent": "yes",
+        },
+        follow_redirects=True,
+    )
+    started = await client.post(f"/rounds/{case.round_id}/start", data={"_csrf_token": csrf_of(done.text)}, follow_redirects=True)
+    attempt_id = int(re.search(r"/attempts/(\d+)/submit", started.text).group(1))
+    key = await answer_key(attempt_id)
+    headers = {"x-csrftoken": csrf_of(started.text), "hx-request": "true"}
+    bad = await client.post(f"/attempts/{attempt_id}/answers/1", data={"option": "abc"}, headers=headers)
+    assert bad.status_code == 409 and "Phương án trả lời không hợp lệ" in bad.text
+    clock.advance(seconds=60 + 11)
+    late = await client.post(f"/attempts/{attempt_id}/answers/1", data={"option": key[1][0]}, headers=headers)
+    assert late.status_code == 409 and "Lượt thi đã kết thúc" in late.text

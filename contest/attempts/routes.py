@@ -51,11 +51,13 @@ class AttemptController(Controller):
 
     @post("/attempts/{attempt_id:int}/answers/{position:int}", status_code=200)
     async def answer(self, request: Request, attempt_id: int, position: int, data: Form) -> Response:
+        option = data.get("option", "")
         try:
-            await service.save_answer(attempt_id, _me(request), position, int(data.get("option", "0") or 0))
-        except (InputError, ValueError) as exc:
-            errors = errors_of(request, exc) if isinstance(exc, InputError) else {"option": "?"}
-            return Response(next(iter(errors.values())), status_code=409, media_type="text/html")
+            if not option.isdigit():
+                raise InputError({"option": "option_invalid"})
+            await service.save_answer(attempt_id, _me(request), position, int(option))
+        except InputError as exc:
+            return Response(next(iter(errors_of(request, exc).values())), status_code=409, media_type="text/html")
         return Response("✓", media_type="text/html")
 
     @post("/attempts/{attempt_id:int}/prediction", status_code=200)
