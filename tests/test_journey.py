@@ -10,24 +10,28 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
 
 
+async def register_by_form(client, slug: str, **fields: str):  # type: ignore[no-untyped-def]
+    """Fill the registration form as a person would (defaults for what the test does not care about)."""
+    page = await client.get(f"/c/{slug}/register")
+    form = {
+        "full_name": "Ngô Thị Mai",
+        "phone": "0905 222 333",
+        "birth_year": "1970",
+        "province": "31",
+        "commune": "11560",
+        "group": "citizens",
+        "consent": "yes",
+        **fields,
+    }
+    return await client.post(f"/c/{slug}/register", data={"_csrf_token": csrf_of(page.text), **form}, follow_redirects=True)
+
+
 async def test_register_take_a_round_and_see_score_time_and_ranks(client, new_round, worker) -> None:
     case = await new_round()
     page = await client.get(f"/c/{case.slug}/register")
     assert page.status_code == 200 and "Phường Thuỷ Nguyên" in page.text  # one province: its communes are listed
-    token = csrf_of(page.text)
-    done = await client.post(
-        f"/c/{case.slug}/register",
-        data={
-            "_csrf_token": token,
-            "full_name": "Phạm Thị Hoa",
-            "phone": "+84 903 111 222",
-            "birth_year": "1969",
-            "province": "31",
-            "commune": "11557",
-            "group": "citizens",
-            "consent": "yes",
-        },
-        follow_redirects=True,
+    done = await register_by_form(
+        client, case.slug, full_name="Phạm Thị Hoa", phone="+84 903 111 222", birth_year="1969", commune="11557"
     )
     assert done.status_code == 200 and "Phạm Thị Hoa" in done.text and "Bắt đầu thi" in done.text
 
@@ -61,19 +65,7 @@ async def test_register_take_a_round_and_see_score_time_and_ranks(client, new_ro
 
 async def test_bad_registration_input_gets_vietnamese_messages_and_keeps_what_was_typed(client, new_round) -> None:
     case = await new_round()
-    page = await client.get(f"/c/{case.slug}/register")
-    bad = await client.post(
-        f"/c/{case.slug}/register",
-        data={
-            "_csrf_token": csrf_of(page.text),
-            "full_name": "Hoàng Văn Em",
-            "phone": "12345",
-            "birth_year": "1985",
-            "province": "31",
-            "commune": "11560",
-            "group": "citizens",
-        },
-    )
+    bad = await register_by_form(client, case.slug, full_name="Hoàng Văn Em", phone="12345", consent="")
     assert bad.status_code == 422
     assert "Số điện thoại không hợp lệ" in bad.text and "đồng ý cho phép xử lý dữ liệu" in bad.text
     assert 'value="Hoàng Văn Em"' in bad.text
@@ -127,21 +119,7 @@ async def test_registration_is_rate_limited(client, new_round) -> None:
 
 async def test_a_late_or_bad_answer_is_refused_with_a_message_the_page_shows(client, new_round, clock) -> None:
     case = await new_round(time_limit=60)
-    page = await client.get(f"/c/{case.slug}/register")
-    done = await client.post(
-        f"/c/{case.slug}/register",
-        data={
-            "_csrf_token": csrf_of(page.text),
-            "full_name": "Ngô Thị Mai",
-            "phone": "0905 222 333",
-            "birth_year": "1970",
-            "province": "31",
-            "commune": "11560",
-            "group": "citizens",
-            "consent": "yes",
-        },
-        follow_redirects=True,
-    )
+    done = await register_by_form(client, case.slug)
     started = await client.post(f"/rounds/{case.round_id}/start", data={"_csrf_token": csrf_of(done.text)}, follow_redirects=True)
     attempt_id = int(re.search(r"/attempts/(\d+)/submit", started.text).group(1))
     key = await answer_key(attempt_id)
