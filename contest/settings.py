@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -54,16 +56,23 @@ class Settings:
 def _secret() -> bytes:
     raw = os.environ.get("SECRET_KEY", "")
     if raw:
-        return raw.encode().ljust(32, b"0")[:32]
+        return hashlib.sha256(raw.encode()).digest()
     # A stable key per checkout, so sessions survive restarts of `make run`.
     data_dir = Path(os.environ.get("CONTEST_DATA_DIR", ROOT / ".data"))
     key_file = data_dir / "secret.key"
-    if key_file.exists():
-        return key_file.read_bytes()[:32]
     data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    key_file.write_bytes(key)
-    return key
+    try:
+        # Exclusive create: the web server and workers start together, and they must agree on one key.
+        with key_file.open("xb") as f:
+            f.write(secrets.token_bytes(32))
+    except FileExistsError:
+        pass
+    for _ in range(50):
+        key = key_file.read_bytes()
+        if len(key) >= 32:
+            return key[:32]
+        time.sleep(0.01)  # another process created it and is still writing
+    raise RuntimeError(f"{key_file} is not a 32-byte key")
 
 
 @lru_cache(maxsize=1)
