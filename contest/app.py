@@ -19,7 +19,7 @@ from contest import formatting
 from contest.api.routes import ContestantApi, PublicApi
 from contest.attempts.routes import AttemptController
 from contest.contests.routes import ContestController
-from contest.db import engine
+from contest.db import close_pool, start_pool
 from contest.i18n import InputError, message
 from contest.leaderboard.routes import BoardController
 from contest.people.routes import PeopleController
@@ -65,12 +65,12 @@ def _bad_request(request: Request, exc: HTTPException) -> Response:
     return page("error.html", status_code=400, errors={"body": text})
 
 
-async def _start_pool() -> None:
-    await engine().start_connection_pool(min_size=2, max_size=20)
+async def _open_pool() -> None:
+    await start_pool()
 
 
 async def _close_pool() -> None:
-    await engine().close_connection_pool()
+    await close_pool()
     await close_async_redis()
 
 
@@ -98,8 +98,13 @@ def create_app(**overrides: Any) -> Litestar:
         template_config=TemplateConfig(
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_engine
         ),
-        middleware=[CookieBackendConfig(secret=settings.web.secret, max_age=60 * 60 * 24 * 30).middleware],
-        csrf_config=CSRFConfig(secret=settings.web.secret.hex(), exclude=["/api/", "/schema"]),
+        # The API authenticates by bearer token and /healthz is bare: neither needs cookies.
+        middleware=[
+            CookieBackendConfig(
+                secret=settings.web.secret, max_age=60 * 60 * 24 * 30, exclude=["/api/", "/healthz", "/static/"]
+            ).middleware
+        ],
+        csrf_config=CSRFConfig(secret=settings.web.secret.hex(), exclude=["/api/", "/schema", "/healthz"]),
         stores=StoreRegistry(default_factory=lambda name: redis_store.with_namespace(name)),
         openapi_config=OpenAPIConfig(title="Contest API", version="1", path="/schema"),
         exception_handlers={
@@ -107,7 +112,7 @@ def create_app(**overrides: Any) -> Litestar:
             NotAuthorizedException: _not_authorized,
             400: _bad_request,
         },
-        on_startup=[_start_pool],
+        on_startup=[_open_pool],
         on_shutdown=[_close_pool],
         debug=settings.web.debug,
         **overrides,

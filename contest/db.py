@@ -1,7 +1,10 @@
-"""The PostgreSQL engine (Piccolo on asyncpg)."""
+"""The PostgreSQL engine (Piccolo on asyncpg), and direct statements for the hot paths."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from contest.settings import get_settings
@@ -19,3 +22,31 @@ def engine() -> PostgresEngine:
     from contest.people.tables import Commune
 
     return Commune._meta.db  # type: ignore[return-value]
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset query on release: we hold no session state (advisory locks are per transaction,
+    no LISTEN, no SET), and the round trip it costs is paid on every request."""
+
+
+async def start_pool(max_size: int = 20) -> None:
+    await engine().start_connection_pool(min_size=2, max_size=max_size, reset=_keep_session)
+
+
+async def close_pool() -> None:
+    await engine().close_connection_pool()
+
+
+async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
+    """One statement ($1 placeholders) on a pooled connection, without building a Piccolo query.
+
+    For single-statement hot paths (answer save, submit); not part of a Piccolo transaction.
+    """
+    pool = engine().pool
+    if pool is not None:
+        return await pool.fetch(sql, *args)
+    conn = await engine().get_new_connection()
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post, put
+import msgspec
+from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 
@@ -128,9 +129,12 @@ class ContestantApi(Controller):
     async def show(self, me: int, attempt_id: int) -> AttemptOut:
         return await _attempt_out(attempt_id, me)
 
-    @put("/attempts/{attempt_id:int}/answers/{position:int}", status_code=204)
-    async def answer(self, me: int, attempt_id: int, position: int, data: AnswerIn) -> None:
-        await attempts.save_answer(attempt_id, me, position, data.option_id)
+    @put("/attempts/{attempt_id:int}/answers/{position:int}", status_code=204, dependencies={})
+    async def answer(self, request: Request) -> None:
+        me = auth.api_contestant(request)
+        data = msgspec.json.decode(await request.body(), type=AnswerIn)
+        p = request.path_params
+        await attempts.save_answer(p["attempt_id"], me, p["position"], data.option_id)
 
     @put("/attempts/{attempt_id:int}/prediction", status_code=204)
     async def prediction(self, me: int, attempt_id: int, data: PredictionIn) -> None:
@@ -140,9 +144,14 @@ class ContestantApi(Controller):
     async def submit(self, me: int, attempt_id: int, data: SubmitIn | None = None) -> ResultOut:
         if data is not None and data.prediction is not None:
             await attempts.save_prediction(attempt_id, me, attempts.parse_prediction(data.prediction))
-        if await attempts.submit(attempt_id, me):
-            await kick()
-        return await self._result(me, attempt_id)
+        done = await attempts.submit(attempt_id, me)
+        if not done.first:
+            return await self._result(me, attempt_id)
+        await kick()
+        # A fresh submit is never scored yet: answer from the submit itself, without another query.
+        return ResultOut(
+            attempt_id, "submitted", False, None, done.total, done.duration_ms, done.auto_submitted, done.attempts_left, None
+        )
 
     @get("/attempts/{attempt_id:int}/result")
     async def result(self, me: int, attempt_id: int) -> ResultOut:

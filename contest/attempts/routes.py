@@ -78,7 +78,7 @@ class AttemptController(Controller):
                 await service.save_prediction(attempt_id, me, value)
         except InputError:
             pass  # a late or malformed prediction must never cost the contestant their answers
-        if await service.submit(attempt_id, me):
+        if (await service.submit(attempt_id, me)).first:
             await kick()
         return Redirect(path=f"/attempts/{attempt_id}/result")
 

@@ -7,10 +7,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from contest import clock
+from contest import clock, db
 from contest.attempts.tables import Attempt
 from contest.contests.service import parse_quotas
 from contest.db import engine
+from contest.grouped import GroupWriter
 from contest.i18n import InputError
 from contest.settings import get_settings
 
@@ -169,22 +170,34 @@ async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = T
     return view
 
 
+_SAVE_ANSWERS = """
+WITH given AS (
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::int[], $5::timestamptz[], $6::timestamptz[])
+        AS t(attempt, contestant, position, option, at, not_before)
+)
+UPDATE attempt_item i SET chosen = g.option, answered_at = g.at
+FROM given g JOIN attempt a ON a.id = g.attempt AND a.contestant = g.contestant
+WHERE a.status = 'open' AND a.deadline >= g.not_before
+  AND i.attempt = a.id AND i.position = g.position AND g.option = ANY(i.option_ids)
+RETURNING i.attempt, i.position
+"""
+
+# (attempt, contestant, position, option, answered at, answered at minus grace)
+AnswerRow = tuple[int, int, int, int, datetime, datetime]
+
+
+async def _save_answers(rows: list[AnswerRow]) -> list[bool]:
+    stored = {(r["attempt"], r["position"]) for r in await db.fetch(_SAVE_ANSWERS, *map(list, zip(*rows, strict=True)))}
+    return [(row[0], row[2]) in stored for row in rows]
+
+
+_answer_writer: GroupWriter[AnswerRow, bool] = GroupWriter(_save_answers, key=lambda row: (row[0], row[2]))
+
+
 async def save_answer(attempt_id: int, contestant_id: int, position: int, option_id: int) -> None:
-    """Store one answer the moment it is given, if the attempt is open and within deadline + grace."""
+    """Store one answer the moment it is given (committed before this returns), within deadline + grace."""
     now = clock.now()
-    rows = await Attempt.raw(
-        "UPDATE attempt_item i SET chosen = {}, answered_at = {} FROM attempt a "
-        "WHERE a.id = {} AND a.contestant = {} AND a.status = 'open' AND a.deadline >= {} "
-        "AND i.attempt = a.id AND i.position = {} AND {} = ANY(i.option_ids) RETURNING i.position",
-        option_id,
-        now,
-        attempt_id,
-        contestant_id,
-        now - _grace(),
-        position,
-        option_id,
-    )
-    if not rows:
+    if not await _answer_writer((attempt_id, contestant_id, position, option_id, now, now - _grace())):
         await _explain_refusal(attempt_id, contestant_id, position, now)
         raise InputError({"option": "option_invalid"})
 
@@ -222,8 +235,8 @@ def parse_prediction(raw: str | int | None) -> int | None:
 async def save_prediction(attempt_id: int, contestant_id: int, value: int | None) -> None:
     """Store the answer to the prediction question (the tiebreak), within deadline + grace."""
     now = clock.now()
-    rows = await Attempt.raw(
-        "UPDATE attempt SET prediction = {} WHERE id = {} AND contestant = {} AND status = 'open' AND deadline >= {} "
+    rows = await db.fetch(
+        "UPDATE attempt SET prediction = $1 WHERE id = $2 AND contestant = $3 AND status = 'open' AND deadline >= $4 "
         "RETURNING id",
         value,
         attempt_id,
@@ -234,34 +247,59 @@ async def save_prediction(attempt_id: int, contestant_id: int, value: int | None
         await _explain_refusal(attempt_id, contestant_id, 1, now)
 
 
-async def submit(attempt_id: int, contestant_id: int) -> bool:
-    """Submit once: later calls change nothing. True when this call submitted it (and scoring must be kicked).
+_SUBMIT = """
+WITH given AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS t(attempt, contestant, at))
+UPDATE attempt SET status = 'submitted',
+    auto_submitted = deadline + $4::interval < g.at,
+    submitted_at = CASE WHEN deadline + $4::interval < g.at THEN deadline ELSE g.at END,
+    duration_ms = (extract(epoch FROM LEAST(g.at, deadline) - started_at) * 1000)::int
+FROM given g
+WHERE attempt.id = g.attempt AND attempt.contestant = g.contestant AND attempt.status = 'open'
+RETURNING attempt.id, total, duration_ms, auto_submitted,
+    (SELECT r.max_attempts FROM round r WHERE r.id = attempt.round)
+    - (SELECT count(*) FROM attempt x WHERE x.round = attempt.round AND x.contestant = attempt.contestant)
+    AS attempts_left
+"""
+
+
+@dataclass
+class Submitted:
+    """What a fresh submit knows without another query; `first` is False for a repeated submit."""
+
+    first: bool
+    total: int = 0
+    duration_ms: int = 0
+    auto_submitted: bool = False
+    attempts_left: int = 0
+
+
+async def _submit_many(rows: list[tuple[int, int, datetime]]) -> list[Submitted | None]:
+    attempts, contestants, times = map(list, zip(*rows, strict=True))
+    done = {r["id"]: r for r in await db.fetch(_SUBMIT, attempts, contestants, times, _grace())}
+    return [
+        Submitted(True, r["total"], r["duration_ms"], r["auto_submitted"], max(0, r["attempts_left"]))
+        if (r := done.get(row[0])) is not None
+        else None
+        for row in rows
+    ]
+
+
+_submit_writer: GroupWriter[tuple[int, int, datetime], Submitted | None] = GroupWriter(_submit_many, key=lambda row: row[0])
+
+
+async def submit(attempt_id: int, contestant_id: int) -> Submitted:
+    """Submit once: later calls change nothing (first=False), and only the first must kick scoring.
 
     Within deadline + grace the server stamps now (time taken stops at the deadline);
     later, the attempt counts as closed at its deadline.
     """
-    now = clock.now()
-    rows = await Attempt.raw(
-        "UPDATE attempt SET status = 'submitted', "
-        "auto_submitted = deadline + {}::interval < {}::timestamptz, "
-        "submitted_at = CASE WHEN deadline + {}::interval < {}::timestamptz THEN deadline ELSE {}::timestamptz END, "
-        "duration_ms = (extract(epoch FROM LEAST({}::timestamptz, deadline) - started_at) * 1000)::int "
-        "WHERE id = {} AND contestant = {} AND status = 'open' RETURNING id",
-        _grace(),
-        now,
-        _grace(),
-        now,
-        now,
-        now,
-        attempt_id,
-        contestant_id,
-    )
-    if rows:
-        return True
-    exists = await Attempt.raw("SELECT 1 FROM attempt WHERE id = {} AND contestant = {}", attempt_id, contestant_id)
+    fresh = await _submit_writer((attempt_id, contestant_id, clock.now()))
+    if fresh is not None:
+        return fresh
+    exists = await db.fetch("SELECT 1 FROM attempt WHERE id = $1 AND contestant = $2", attempt_id, contestant_id)
     if not exists:
         raise InputError({"attempt": "attempt_not_found"})
-    return False
+    return Submitted(False)
 
 
 async def attempts_of(contestant_id: int, round_id: int) -> list[dict]:

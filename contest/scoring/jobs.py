@@ -12,6 +12,7 @@ from contest import clock, keys
 from contest.attempts import service as attempts
 from contest.redis import sync_redis
 from contest.scoring import service
+from contest.scoring.queue import KICK_QUIET, scoring_queue
 from contest.settings import get_settings
 
 
@@ -33,13 +34,11 @@ def score_submitted() -> dict[str, int]:
     batch = get_settings().contest.scoring_batch
 
     async def work(conn, r):  # type: ignore[no-untyped-def]
-        return await service.score_pending(conn, r, batch)
+        return await service.score_pending(conn, r, batch, quiet_pause=KICK_QUIET)
 
     report = asyncio.run(_with_connections(work))
     if report.more:
         # A long peak: hand over to a fresh job rather than run into the job timeout.
-        from contest.scoring.queue import scoring_queue
-
         scoring_queue().enqueue(score_submitted, job_timeout=600, result_ttl=60)
     return {"scored": report.scored, "ranked": report.ranked, "batches": report.batches}
 

@@ -8,6 +8,7 @@ is idempotent; `ranked_at` records it, and the sweeper re-ranks what a crash lef
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,14 +82,23 @@ async def rank_ids(conn: asyncpg.Connection, r: aioredis.Redis, ids: list[int]) 
     return new
 
 
-async def score_pending(conn: asyncpg.Connection, r: aioredis.Redis, batch: int, max_seconds: float = 60.0) -> ScoringReport:
+async def score_pending(
+    conn: asyncpg.Connection, r: aioredis.Redis, batch: int, max_seconds: float = 60.0, quiet_pause: float = 0.0
+) -> ScoringReport:
     """Score submitted attempts batch after batch until none is left, or for at most max_seconds."""
     report = ScoringReport()
     stop_at = time.monotonic() + max_seconds
+    quiet_once = False
     while True:
         scored, ranked = await score_batch(conn, r, batch)
         if not scored:
-            return report
+            # Look once more after a pause: a submit whose kick was skipped (scoring.queue) lands here.
+            if quiet_once or quiet_pause <= 0:
+                return report
+            quiet_once = True
+            await asyncio.sleep(quiet_pause)
+            continue
+        quiet_once = False
         report.scored += scored
         report.ranked += ranked
         report.batches += 1

@@ -114,7 +114,7 @@ async def test_a_submit_within_grace_counts_with_time_capped_at_the_limit(new_ro
     me = await case.contestant(1)
     attempt_id = await attempts.start_attempt(me, case.round_id)
     clock.advance(seconds=305)
-    assert await attempts.submit(attempt_id, me)
+    assert (await attempts.submit(attempt_id, me)).first
     row = await Attempt.select().where(Attempt.id == attempt_id).first()
     assert row["status"] == "submitted" and not row["auto_submitted"]
     assert row["duration_ms"] == 300_000
@@ -127,7 +127,7 @@ async def test_a_submit_after_grace_is_closed_at_the_deadline(new_round, clock) 
     attempt_id = await attempts.start_attempt(me, case.round_id)
     start = clock.current
     clock.advance(seconds=400)
-    assert await attempts.submit(attempt_id, me)
+    assert (await attempts.submit(attempt_id, me)).first
     row = await Attempt.select().where(Attempt.id == attempt_id).first()
     assert row["auto_submitted"] and row["submitted_at"] == start + timedelta(seconds=300)
 
@@ -137,10 +137,11 @@ async def test_submit_twice_changes_nothing_the_second_time(new_round, clock) ->
     me = await case.contestant(1)
     attempt_id = await attempts.start_attempt(me, case.round_id)
     clock.advance(seconds=42)
-    assert await attempts.submit(attempt_id, me) is True
+    done = await attempts.submit(attempt_id, me)
+    assert (done.first, done.duration_ms, done.attempts_left) == (True, 42_000, 1)
     first = await Attempt.select().where(Attempt.id == attempt_id).first()
     clock.advance(seconds=30)
-    assert await attempts.submit(attempt_id, me) is False
+    assert (await attempts.submit(attempt_id, me)).first is False
     assert await Attempt.select().where(Attempt.id == attempt_id).first() == first
 
 
@@ -218,3 +219,39 @@ def test_prediction_accepts_whole_numbers_as_people_type_them(raw: str, value) -
 def test_prediction_refuses_what_is_not_a_count(raw: str) -> None:
     with pytest.raises(InputError):
         attempts.parse_prediction(raw)
+
+
+async def test_answers_given_at_the_same_moment_are_all_stored_and_the_last_choice_wins(new_round) -> None:
+    import asyncio
+
+    case = await new_round(per_topic=2)
+    people = [await case.contestant(n) for n in range(1, 6)]
+    ids = [await attempts.start_attempt(me, case.round_id) for me in people]
+    keys = [await answer_key(a) for a in ids]
+    calls = []
+    for me, attempt_id, key in zip(people, ids, keys, strict=True):
+        for position, (right, wrong) in key.items():
+            calls.append(attempts.save_answer(attempt_id, me, position, wrong[0]))
+            calls.append(attempts.save_answer(attempt_id, me, position, right))  # changed their mind
+    stranger = attempts.save_answer(ids[0], people[1], 1, keys[0][1][0])  # refused, in the same groups
+    results = await asyncio.gather(*calls, stranger, return_exceptions=True)
+    assert all(r is None for r in results[:-1]) and isinstance(results[-1], InputError)
+    rows = await AttemptItem.select(AttemptItem.attempt, AttemptItem.position, AttemptItem.chosen).where(
+        AttemptItem.attempt.is_in(ids)
+    )
+    right = {(a, p): r for a, key in zip(ids, keys, strict=True) for p, (r, _) in key.items()}
+    assert {(r["attempt"], r["position"]): r["chosen"] for r in rows} == right
+
+
+async def test_submits_at_the_same_moment_each_happen_once(new_round, clock) -> None:
+    import asyncio
+
+    case = await new_round()
+    people = [await case.contestant(n) for n in range(1, 8)]
+    ids = [await attempts.start_attempt(me, case.round_id) for me in people]
+    clock.advance(seconds=30)
+    calls = [attempts.submit(a, me) for _ in range(2) for a, me in zip(ids, people, strict=True)]  # double taps
+    firsts = [s.first for s in await asyncio.gather(*calls)]
+    assert sorted(firsts) == [False] * 7 + [True] * 7
+    rows = await Attempt.select(Attempt.status, Attempt.duration_ms).where(Attempt.id.is_in(ids))
+    assert {(r["status"], r["duration_ms"]) for r in rows} == {("submitted", 30_000)}
