@@ -16,32 +16,39 @@ Result = TypeVar("Result")
 
 
 class GroupWriter(Generic[Item, Result]):
-    """Runs `write(items) -> results` (same order) over whatever calls are waiting; one group in flight."""
+    """Runs `write(items) -> results` (same order) over whatever calls are waiting, `in_flight` groups at once.
+
+    Calls with the same key are written in the order they came: a key is never in two groups in flight.
+    """
 
     def __init__(
         self,
         write: Callable[[list[Item]], Awaitable[list[Result]]],
         key: Callable[[Item], Hashable],
         max_group: int = 1000,
+        in_flight: int = 2,
     ) -> None:
         self._write = write
         self._key = key
         self._max = max_group
+        self._max_flushers = in_flight
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
-        self._flushing = False
+        self._busy_keys: set[Hashable] = set()
+        self._flushers = 0
 
     async def __call__(self, item: Item) -> Result:
         done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append((item, done))
-        if not self._flushing:
-            self._flushing = True
+        if self._flushers < self._max_flushers:
+            self._flushers += 1
             asyncio.get_running_loop().create_task(self._flush())
         return await done
 
     async def _flush(self) -> None:
         try:
-            while self._pending:
-                group = self._take_group()
+            while group := self._take_group():
+                keys = [self._key(item) for item, _ in group]
+                self._busy_keys.update(keys)
                 try:
                     results = await self._write([item for item, _ in group])
                 except Exception as exc:  # e.g. the database is down: every caller in the group hears it
@@ -49,19 +56,21 @@ class GroupWriter(Generic[Item, Result]):
                         if not done.done():
                             done.set_exception(exc)
                     continue
+                finally:
+                    self._busy_keys.difference_update(keys)
                 for (_, done), result in zip(group, results, strict=True):
                     if not done.done():
                         done.set_result(result)
         finally:
-            self._flushing = False
+            self._flushers -= 1
 
     def _take_group(self) -> list[tuple[Item, asyncio.Future[Result]]]:
-        """The oldest calls, stopping before a second call on the same key (it must land after the first)."""
+        """The oldest calls, stopping before one whose key is already taken (it must land after that one)."""
         group: list[tuple[Item, asyncio.Future[Result]]] = []
         seen: set[Hashable] = set()
         for item, done in self._pending:
             key = self._key(item)
-            if key in seen or len(group) >= self._max:
+            if key in seen or key in self._busy_keys or len(group) >= self._max:
                 break
             seen.add(key)
             group.append((item, done))
