@@ -96,3 +96,27 @@ def backing_services(data_dir: Path, *, wipe: bool = False) -> Iterator[None]:
 
         get_settings.cache_clear()
         yield
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, name: str) -> Iterator[str]:
+    """A fresh database `name` on the server of server_url (dropped first if left over), dropped at the end."""
+    import asyncio
+    from urllib.parse import urlsplit, urlunsplit
+
+    import asyncpg
+
+    async def recreate(create: bool) -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if create:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(recreate(True))
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path="/" + name))
+    finally:
+        asyncio.run(recreate(False))

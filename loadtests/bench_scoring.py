@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_PER_S = 1150
@@ -48,22 +48,6 @@ class Services:
     postgres: str = ""
     redis: str = ""
     notes: list[str] = field(default_factory=list)
-
-
-def _with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-async def _recreate_db(admin_url: str, name: str, drop_only: bool = False) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 def _flushdb(url: str) -> None:
@@ -91,15 +75,13 @@ def bench_services(name: str) -> Iterator[Services]:
     os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
     os.environ["CONTEST_RATE_LIMIT"] = "0"
     services = Services(data)
-    from contest.servers import private_postgres, private_redis
+    from contest.servers import private_postgres, private_redis, scratch_database
 
     with contextlib.ExitStack() as stack:
         if os.environ.get("DATABASE_URL"):
             admin = os.environ["DATABASE_URL"]
             db = f"contest_bench_{name}_{os.getpid()}"
-            asyncio.run(_recreate_db(admin, db))
-            stack.callback(lambda: asyncio.run(_recreate_db(admin, db, drop_only=True)))
-            os.environ["DATABASE_URL"] = _with_db(admin, db)
+            os.environ["DATABASE_URL"] = stack.enter_context(scratch_database(admin, db))
             services.postgres = f"given server, fresh database {db} (dropped at the end)"
         else:
             os.environ["DATABASE_URL"] = stack.enter_context(private_postgres(data / "pg", wipe=True))

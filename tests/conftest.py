@@ -7,7 +7,6 @@ ready before any contest module is imported, and everything started is stopped a
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import subprocess
@@ -15,47 +14,24 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 _stack = contextlib.ExitStack()
-_made_db: tuple[str, str] | None = None
 
 os.environ.setdefault("CONTEST_DATA_DIR", str(ROOT / ".data" / "test"))
 os.environ.setdefault("CONTEST_RATE_LIMIT", "20")
 os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
 
 
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-async def _recreate(admin_url: str, name: str, drop_only: bool = False) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    global _made_db
-    from contest.servers import private_postgres, private_redis
+    from contest.servers import private_postgres, private_redis, scratch_database
 
     data = Path(os.environ["CONTEST_DATA_DIR"])
     if os.environ.get("DATABASE_URL"):
-        admin = os.environ["DATABASE_URL"]
         name = f"contest_test_{os.getpid()}"
-        asyncio.run(_recreate(admin, name))
-        _made_db = (admin, name)
-        os.environ["DATABASE_URL"] = _with_db(admin, name)
+        os.environ["DATABASE_URL"] = _stack.enter_context(scratch_database(os.environ["DATABASE_URL"], name))
     else:
         os.environ["DATABASE_URL"] = _stack.enter_context(private_postgres(data / "pg", wipe=True))
     if not os.environ.get("REDIS_URL"):
@@ -73,8 +49,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _made_db:
-        asyncio.run(_recreate(*_made_db, drop_only=True))
     _stack.close()
 
 
