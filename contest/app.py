@@ -6,10 +6,11 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.csrf import CSRFConfig
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
@@ -18,13 +19,18 @@ from litestar.template.config import TemplateConfig
 from contest import formatting
 from contest.api.routes import ContestantApi, PublicApi
 from contest.attempts.routes import AttemptController
+from contest.contests.builder_routes import ContestBuilderController
 from contest.contests.routes import ContestController
 from contest.db import close_pool, start_pool
 from contest.i18n import InputError, message
 from contest.leaderboard.routes import BoardController
 from contest.people.routes import PeopleController
+from contest.questions.bank_routes import QuestionBankController
+from contest.questions.transfer_routes import QuestionTransferController
 from contest.redis import async_redis, close_async_redis
 from contest.settings import ROOT, get_settings
+from contest.staff.people_routes import StaffPeopleController
+from contest.staff.routes import staff_router
 from contest.web import lang_of, page
 
 
@@ -50,10 +56,20 @@ def _api_lang(request: Request) -> str:
 
 
 def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
+    if request.url.path.startswith("/staff"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(path="/staff/login", query_params={"next": target})
     text = message("not_identified", _api_lang(request) if _is_api(request) else lang_of(request))
     if _is_api(request):
         return Response({"errors": {"auth": text}}, status_code=401)
     return page("error.html", status_code=401, errors={"auth": text})
+
+
+def _forbidden(request: Request, exc: PermissionDeniedException) -> Response:
+    text = message("staff_forbidden", lang_of(request))
+    if _is_api(request):
+        return Response({"errors": {"auth": text}}, status_code=403)
+    return page("error.html", status_code=403, errors={"auth": text})
 
 
 def _bad_request(request: Request, exc: HTTPException) -> Response:
@@ -93,6 +109,7 @@ def create_app(**overrides: Any) -> Litestar:
             BoardController,
             PublicApi,
             ContestantApi,
+            staff_router(StaffPeopleController, QuestionBankController, QuestionTransferController, ContestBuilderController),
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
         ],
         template_config=TemplateConfig(
@@ -101,7 +118,7 @@ def create_app(**overrides: Any) -> Litestar:
         # The API authenticates by bearer token and /healthz is bare: neither needs cookies.
         middleware=[
             CookieBackendConfig(
-                secret=settings.web.secret, max_age=60 * 60 * 24 * 30, exclude=["/api/", "/healthz", "/static/"]
+                secret=settings.web.secret, max_age=60 * 60 * 24 * 30, exclude=["/api/", "/healthz", "/static/", "/staff"]
             ).middleware
         ],
         csrf_config=CSRFConfig(secret=settings.web.secret.hex(), exclude=["/api/", "/schema", "/healthz"]),
@@ -110,6 +127,7 @@ def create_app(**overrides: Any) -> Litestar:
         exception_handlers={
             InputError: _input_error,
             NotAuthorizedException: _not_authorized,
+            PermissionDeniedException: _forbidden,
             400: _bad_request,
         },
         on_startup=[_open_pool],

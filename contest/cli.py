@@ -78,6 +78,22 @@ def web() -> None:
     uvicorn.run("contest.app:create_app", factory=True, host=s.host, port=s.port, log_level="warning")
 
 
+def createadmin(email: str, name: str) -> None:
+    """The first admin account; the password is asked for (or read from CONTEST_ADMIN_PASSWORD)."""
+    import getpass
+
+    _piccolo_env()
+    from contest.i18n import InputError
+    from contest.staff.service import create_staff
+
+    password = os.environ.get("CONTEST_ADMIN_PASSWORD") or getpass.getpass("Mật khẩu / password: ")
+    try:
+        staff_id = asyncio.run(create_staff(email, name, "admin", password))
+    except InputError as exc:
+        raise SystemExit("\n".join(exc.messages().values())) from exc
+    print(f"admin #{staff_id} {email} created; sign in at /staff/login")
+
+
 def rebuild_boards(round_id: int) -> None:
     _piccolo_env()
     from contest.leaderboard.rebuild import rebuild_round
@@ -136,6 +152,9 @@ def main(argv: list[str] | None = None) -> None:
     p_worker = sub.add_parser("worker", help="an RQ worker")
     p_worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     sub.add_parser("cron", help="the sweep scheduler")
+    p_admin = sub.add_parser("createadmin", help="create an admin account (staff sign-in at /staff/login)")
+    p_admin.add_argument("--email", required=True)
+    p_admin.add_argument("--name", default="Quản trị viên")
     p_rebuild = sub.add_parser("rebuild-boards", help="rebuild a round's Redis boards from PostgreSQL")
     p_rebuild.add_argument("round_id", type=int)
     args = parser.parse_args(argv)
@@ -152,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
             worker(args.burst)
         case "cron":
             cron()
+        case "createadmin":
+            createadmin(args.email, args.name)
         case "rebuild-boards":
             rebuild_boards(args.round_id)
 

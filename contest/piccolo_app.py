@@ -8,11 +8,26 @@ from contest.attempts.tables import Attempt, AttemptItem
 from contest.contests.tables import Contest, Round
 from contest.people.tables import Commune, Contestant, Province
 from contest.questions.tables import Option, Question, Topic
+from contest.staff.tables import AuditEntry, Staff, StaffCommune
 
 APP_CONFIG = AppConfig(
     app_name="contest",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[Province, Commune, Topic, Question, Option, Contest, Round, Contestant, Attempt, AttemptItem],
+    table_classes=[
+        Province,
+        Commune,
+        Topic,
+        Question,
+        Option,
+        Contest,
+        Round,
+        Contestant,
+        Attempt,
+        AttemptItem,
+        Staff,
+        StaffCommune,
+        AuditEntry,
+    ],
     migration_dependencies=[],
     commands=[],
 )

@@ -64,17 +64,26 @@ def clock() -> Iterator:
 
 
 @pytest.fixture(scope="session")
-async def app_client() -> AsyncIterator:
-    import httpx
-
+async def app():  # type: ignore[no-untyped-def]
     from contest.app import create_app
 
-    app = create_app()
+    return create_app()
+
+
+def client_for(app):  # type: ignore[no-untyped-def]
+    """A browser of its own (its own cookie jar) on the app, in the test's event loop."""
+    import httpx
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@pytest.fixture(scope="session")
+async def app_client(app) -> AsyncIterator:  # type: ignore[no-untyped-def]
     # In the test's own event loop (Litestar's AsyncTestClient runs the app in a portal thread's loop);
     # the startup and shutdown hooks are called here for the same reason.
     for hook in app.on_startup:
         await hook()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+    async with client_for(app) as client:
         yield client
     for hook in app.on_shutdown:
         await hook()

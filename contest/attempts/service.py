@@ -24,30 +24,39 @@ def _grace() -> timedelta:
     return timedelta(seconds=get_settings().contest.grace_seconds)
 
 
-async def _question_ids(slugs: tuple[str, ...]) -> dict[str, list[int]]:
-    """Active question ids per topic, cached briefly: starts spike, banks change rarely."""
-    hit = _bank_cache.get(slugs)
+def _draw_key(key: str) -> tuple[str, int | None]:
+    """ "online_safety" -> ("online_safety", None); "online_safety:3" -> ("online_safety", 3)."""
+    topic, _, difficulty = key.partition(":")
+    return topic, int(difficulty) if difficulty.isdigit() else None
+
+
+async def _question_ids(keys: tuple[str, ...]) -> dict[str, list[int]]:
+    """Active question ids per draw key, cached briefly: starts spike, banks change rarely."""
+    hit = _bank_cache.get(keys)
     if hit and time.monotonic() - hit[0] < _BANK_TTL:
         return hit[1]
+    topics = sorted({_draw_key(k)[0] for k in keys})
     rows = await Attempt.raw(
-        "SELECT q.id, t.slug FROM question q JOIN topic t ON t.id = q.topic WHERE q.active AND t.slug = ANY({})",
-        list(slugs),
+        "SELECT q.id, t.slug, q.difficulty FROM question q JOIN topic t ON t.id = q.topic WHERE q.active AND t.slug = ANY({})",
+        topics,
     )
-    by_topic: dict[str, list[int]] = {s: [] for s in slugs}
-    for row in rows:
-        by_topic[row["slug"]].append(row["id"])
-    _bank_cache[slugs] = (time.monotonic(), by_topic)
-    return by_topic
+    by_key: dict[str, list[int]] = {k: [] for k in keys}
+    for key in keys:
+        topic, difficulty = _draw_key(key)
+        by_key[key] = [r["id"] for r in rows if r["slug"] == topic and difficulty in (None, r["difficulty"])]
+    _bank_cache[keys] = (time.monotonic(), by_key)
+    return by_key
 
 
 async def draw_questions(quotas: dict[str, int]) -> list[tuple[int, list[int]]]:
-    """Draw questions by per-topic quota, in random order, each with its options shuffled."""
+    """Draw questions by quota per topic (or topic:difficulty), in random order, options shuffled."""
     bank = await _question_ids(tuple(sorted(quotas)))
     chosen: list[int] = []
-    for slug, n in quotas.items():
-        if len(bank[slug]) < n:
-            raise InputError({"round": "bank_too_small"}, topic=slug)
-        chosen += _rng.sample(bank[slug], n)
+    for key, n in quotas.items():
+        candidates = [q for q in bank[key] if q not in chosen]
+        if len(candidates) < n:
+            raise InputError({"round": "bank_too_small"}, topic=key)
+        chosen += _rng.sample(candidates, n)
     _rng.shuffle(chosen)
     rows = await Attempt.raw("SELECT id, question FROM option WHERE question = ANY({})", chosen)
     options: dict[int, list[int]] = {q: [] for q in chosen}
@@ -65,9 +74,10 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
         # One start at a time per contestant, so double taps cannot pass the limit or open two attempts.
         await Attempt.raw("SELECT pg_advisory_xact_lock({})", contestant_id)
         rounds = await Attempt.raw(
-            "SELECT r.id, r.opens_at, r.closes_at, r.max_attempts, c.quotas, c.time_limit_seconds "
+            "SELECT r.id, r.opens_at, r.closes_at, r.max_attempts, coalesce(r.quotas, c.quotas) AS quotas, "
+            "coalesce(r.time_limit_seconds, c.time_limit_seconds) AS time_limit_seconds "
             "FROM round r JOIN contest c ON c.id = r.contest JOIN contestant p ON p.contest = c.id "
-            "WHERE r.id = {} AND p.id = {}",
+            "WHERE r.id = {} AND p.id = {} AND r.state <> 'draft' AND c.published",
             round_id,
             contestant_id,
         )

@@ -33,6 +33,8 @@ class Attempt(Table):
     total = SmallInt()
     duration_ms = Integer(null=True, default=None)
     scored_at = Timestamptz(null=True, default=None)
+    # An organiser's preview: scored, never ranked or counted.
+    preview = Boolean(default=False)
     ranked_at = Timestamptz(null=True, default=None)
 
 

@@ -72,8 +72,8 @@ async def contest_by_slug(slug: str) -> ContestInfo | None:
 async def current_contests() -> list[ContestInfo]:
     """Contests with a round open now or still to come, soonest closing first."""
     now = clock.now()
-    rows = await Contest.select()
-    rounds = await Round.select().order_by(Round.number)
+    rows = await Contest.select().where(Contest.published == True)  # noqa: E712
+    rounds = await Round.select().where(Round.state != "draft").order_by(Round.number)
     out = []
     for row in rows:
         info = _info(row, [r for r in rounds if r["contest"] == row["id"]])

@@ -1,6 +1,21 @@
-from piccolo.columns import JSONB, ForeignKey, Integer, Serial, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSONB,
+    Array,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Serial,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.constraints import Unique
 from piccolo.table import Table
+
+# A round is drafted, then published (its window then makes it upcoming, open or closed),
+# then its results are published.
+ROUND_STATES = ("draft", "published", "results")
 
 
 class Contest(Table):
@@ -8,9 +23,18 @@ class Contest(Table):
     slug = Varchar(length=60, unique=True)
     title = Varchar(length=200)
     description = Text(default="")
-    # Questions drawn per topic slug, e.g. {"online_safety": 4, ...}; their sum is the attempt's length.
+    # Thể lệ: the rules text shown to contestants.
+    rules = Text(default="")
+    # Questions drawn per topic slug, e.g. {"online_safety": 4}; "topic:difficulty" keys draw by
+    # difficulty, e.g. {"online_safety:1": 2, "online_safety:3": 1}. Rounds may override it.
     quotas = JSONB(default="{}")
     time_limit_seconds = Integer(default=900)
+    # Who may enter; empty means everyone.
+    provinces = Array(base_column=Integer(), default=list)
+    communes = Array(base_column=Integer(), default=list)
+    groups = Array(base_column=Varchar(length=20), default=list)
+    # False while an organiser is still building it: not listed, no registrations.
+    published = Boolean(default=True)
 
 
 class Round(Table):
@@ -21,5 +45,13 @@ class Round(Table):
     opens_at = Timestamptz()
     closes_at = Timestamptz()
     max_attempts = SmallInt(default=2)
+    # Overrides of the contest's draw and time limit; null means the contest's.
+    quotas = JSONB(null=True, default=None)
+    time_limit_seconds = Integer(null=True, default=None)
+    pass_mark = SmallInt(null=True, default=None)
+    # Prize tiers, e.g. [{"name": "Giải Nhất", "count": 1}, ...].
+    prizes = JSONB(default="[]")
+    ask_prediction = Boolean(default=True)
+    state = Varchar(length=12, default="published")
 
     one_number_per_contest = Unique([contest, number])

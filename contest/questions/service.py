@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from pathlib import Path
 
+from contest import clock
 from contest.questions.tables import Option, Question, Topic
+from contest.questions.text import fold, nfc
 
 DEMO_BANK = Path(__file__).parent / "demo_questions.json"
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text.strip())
 
 
 async def ensure_topics(topics: dict[str, str]) -> dict[str, int]:
@@ -31,17 +28,23 @@ async def add_questions(items: list[dict], topic_ids: dict[str, int]) -> int:
     """Add questions ({topic, text, options, correct, explanation}) with their options, in one transaction."""
     async with Question._meta.db.transaction():
         for item in items:
+            now = clock.now()
             rows = await Question.insert(
                 Question(
                     topic=topic_ids[item["topic"]],
-                    text=_nfc(item["text"]),
-                    explanation=_nfc(item.get("explanation", "")),
+                    text=nfc(item["text"]),
+                    explanation=nfc(item.get("explanation", "")),
+                    difficulty=item.get("difficulty", 2),
+                    tags=item.get("tags", []),
+                    normalized=fold(item["text"]),
+                    created_at=now,
+                    updated_at=now,
                 )
             ).returning(Question.id)
             qid = rows[0]["id"]
             await Option.insert(
                 *[
-                    Option(question=qid, position=i, text=_nfc(text), is_correct=(i == item["correct"]))
+                    Option(question=qid, position=i, text=nfc(text), is_correct=(i == item["correct"]))
                     for i, text in enumerate(item["options"])
                 ]
             )

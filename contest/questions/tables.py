@@ -1,5 +1,17 @@
-from piccolo.columns import Boolean, ForeignKey, Serial, SmallInt, Text, Varchar
+from piccolo.columns import (
+    Array,
+    Boolean,
+    ForeignKey,
+    Serial,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
 from piccolo.table import Table
+
+DIFFICULTIES = (1, 2, 3)  # easy, medium, hard
 
 
 class Topic(Table):
@@ -9,11 +21,24 @@ class Topic(Table):
 
 
 class Question(Table):
+    """A question as contestants saw it. Once drawn into an attempt it is never edited in place:
+    an edit makes a new question and retires this one (`replaced_by`), so old attempts keep their
+    wording and key."""
+
     id: Serial
     topic = ForeignKey(Topic, index=True)
     text = Text()
     explanation = Text(default="")
     active = Boolean(default=True)
+    difficulty = SmallInt(default=2)
+    tags = Array(base_column=Varchar(length=40), default=list)
+    # File name under the media folder, of an image checked and downscaled on upload.
+    image = Varchar(length=100, null=True, default=None)
+    # Lower-case text without diacritics or punctuation: accent-insensitive search and duplicate checks.
+    normalized = Text(default="", index=True)
+    replaced_by = ForeignKey("self", null=True, default=None, on_delete=OnDelete.set_null)  # type: ignore[var-annotated]
+    created_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(null=True, default=None)
 
 
 class Option(Table):
@@ -22,4 +47,5 @@ class Option(Table):
     position = SmallInt()
     text = Text()
     # The answer key: read only by scoring, never sent to a browser before a round closes.
+    # More than one option may be correct; choosing any of them scores.
     is_correct = Boolean(default=False)

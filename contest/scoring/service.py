@@ -31,7 +31,7 @@ _FOR_RANKING_SQL = """
 SELECT a.id, a.round, a.contestant, p.commune, a.correct, a.duration_ms,
        GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open
 FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN round r ON r.id = a.round
-WHERE a.id = ANY($1::bigint[])
+WHERE a.id = ANY($1::bigint[]) AND NOT a.preview
 """
 
 

@@ -1,0 +1,76 @@
+"""Staff sign-in. Every staff page lives under /staff, behind the server-side session and role guards."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from contest.i18n import InputError
+from contest.ratelimit import limit
+from contest.staff import service
+from contest.staff.guards import SESSION_KEY, current_staff, require, session_config
+from contest.web import errors_of, page
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/staff") and not target.startswith("//") else "/staff/"
+
+
+class LoginController(Controller):
+    @get("/login", name="staff_login")
+    async def login_form(self, next: str | None = None) -> Template:
+        return page("staff/login.html", values={}, errors={}, next=_safe_next(next))
+
+    @post("/login", middleware=[limit("staff_login")])
+    async def login(self, request: Request, data: Form) -> Template | Redirect:
+        try:
+            user = await service.authenticate(data.get("email", ""), data.get("password", ""))
+        except InputError as exc:
+            return page(
+                "staff/login.html",
+                status_code=422,
+                values={"email": data.get("email", "")},
+                errors=errors_of(request, exc),
+                next=_safe_next(data.get("next")),
+            )
+        request.set_session({SESSION_KEY: {"id": user.id, "epoch": user.epoch}})
+        return Redirect(path=_safe_next(data.get("next")))
+
+    @post("/logout")
+    async def logout(self, request: Request) -> Redirect:
+        request.clear_session()
+        return Redirect(path="/staff/login")
+
+    @post("/logout-everywhere", guards=[require("official", "organiser")])
+    async def logout_everywhere(self, request: Request) -> Redirect:
+        user = await current_staff(request)
+        assert user is not None
+        await service.logout_everywhere(user.id)
+        request.clear_session()
+        return Redirect(path="/staff/login")
+
+    @get("/", guards=[require("official", "organiser")], name="staff_home")
+    async def home(self, request: Request) -> Template:
+        return page("staff/home.html", user=await current_staff(request))
+
+
+class AuditController(Controller):
+    path = "/audit"
+    guards = [require("admin")]
+
+    @get("/", name="staff_audit")
+    async def log(self) -> Template:
+        return page("staff/audit.html", entries=await service.audit_log())
+
+
+def staff_router(*controllers: type[Controller]) -> Router:
+    """Everything under /staff: its own server-side session, apart from contestants' cookie."""
+    return Router(
+        path="/staff", route_handlers=[LoginController, AuditController, *controllers], middleware=[session_config.middleware]
+    )

@@ -1,0 +1,123 @@
+"""Staff sign-in: argon2 passwords, lockout, server-side sessions, logging out everywhere, role guards."""
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from contest.i18n import InputError
+from contest.staff import service
+from contest.staff.tables import AuditEntry, Staff
+from tests.conftest import ROOT, client_for
+
+PASSWORD = "hai-phong-2025"
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+
+
+async def staff(role: str, communes: list[int] | None = None) -> str:
+    email = f"{role}-{uuid.uuid4().hex[:8]}@haiphong.gov.vn"
+    await service.create_staff(email, f"Cán bộ {role}", role, PASSWORD, communes)
+    return email
+
+
+async def sign_in(client, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    page = await client.get("/staff/login")
+    return await client.post(
+        "/staff/login", data={"_csrf_token": csrf_of(page.text), "email": email, "password": password, "next": "/staff/"}
+    )
+
+
+def test_createadmin_makes_the_first_account_with_a_hashed_password() -> None:
+    email = f"admin-{uuid.uuid4().hex[:8]}@haiphong.gov.vn"
+    done = subprocess.run(
+        [sys.executable, "-m", "contest.cli", "createadmin", "--email", email],
+        cwd=ROOT,
+        env={**os.environ, "CONTEST_ADMIN_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    weak = subprocess.run(
+        [sys.executable, "-m", "contest.cli", "createadmin", "--email", "x" + email],
+        cwd=ROOT,
+        env={**os.environ, "CONTEST_ADMIN_PASSWORD": "123"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert weak.returncode != 0 and "Mật khẩu cần ít nhất" in weak.stderr
+
+
+async def test_a_staff_member_signs_in_and_sees_their_home(client) -> None:
+    email = await staff("organiser")
+    done = await sign_in(client, email)
+    assert done.status_code == 302 and done.headers["location"] == "/staff/"
+    home = await client.get("/staff/")
+    assert home.status_code == 200 and "Ngân hàng câu hỏi" in home.text and "Nhật ký thao tác" not in home.text
+    row = await Staff.select(Staff.password_hash).where(Staff.email == email).first()
+    assert row["password_hash"].startswith("$argon2") and PASSWORD not in row["password_hash"]
+
+
+async def test_wrong_passwords_lock_the_account_for_a_while(client, clock) -> None:
+    email = await staff("organiser")
+    for _ in range(4):
+        assert "Email hoặc mật khẩu không đúng" in (await sign_in(client, email, "wrong-pass-1")).text
+    locked = await sign_in(client, email, "wrong-pass-1")
+    assert locked.status_code == 422 and "tạm khóa 15 phút" in locked.text
+    assert "tạm khóa" in (await sign_in(client, email)).text  # even the right password waits
+    clock.advance(minutes=16)
+    assert (await sign_in(client, email)).status_code == 302
+    assert await AuditEntry.count().where(AuditEntry.action == "login.failed") >= 5
+
+
+async def test_nobody_unsigned_reaches_a_staff_page(client) -> None:
+    for path in ("/staff/", "/staff/audit/"):
+        r = await client.get(path)
+        assert r.status_code == 302 and r.headers["location"].startswith("/staff/login?next=")
+
+
+async def test_only_admins_read_the_audit_log(client) -> None:
+    await sign_in(client, await staff("official", [11560]))
+    assert (await client.get("/staff/audit/")).status_code == 403
+    client.cookies.clear()
+    await sign_in(client, await staff("admin"))
+    log = await client.get("/staff/audit/")
+    assert log.status_code == 200 and "login" in log.text
+
+
+async def test_logging_out_everywhere_ends_every_session(client, app) -> None:
+    email = await staff("organiser")
+    async with client_for(app) as phone:
+        await sign_in(client, email)
+        await sign_in(phone, email)
+        assert (await phone.get("/staff/")).status_code == 200
+        home = await client.get("/staff/")
+        await client.post("/staff/logout-everywhere", data={"_csrf_token": csrf_of(home.text)})
+        assert (await phone.get("/staff/")).status_code == 302
+        assert (await client.get("/staff/")).status_code == 302
+
+
+async def test_staff_forms_need_the_csrf_token(client) -> None:
+    await client.get("/staff/login")
+    refused = await client.post("/staff/login", data={"email": "a@b.vn", "password": "x"})
+    assert refused.status_code == 403
+
+
+async def test_an_invitation_sets_a_password_once(clock) -> None:
+    email = f"new-{uuid.uuid4().hex[:8]}@haiphong.gov.vn"
+    staff_id = await service.create_staff(email, "Người mới", "organiser")
+    with pytest.raises(InputError):
+        await service.authenticate(email, "")
+    token = await service.invite(staff_id)
+    await service.accept_invite(token, PASSWORD)
+    assert (await service.authenticate(email, PASSWORD)).id == staff_id
+    with pytest.raises(InputError) as again:
+        await service.accept_invite(token, "another-pass-9")
+    assert again.value.errors == {"token": "invite_invalid"}
