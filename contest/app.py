@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
@@ -110,7 +112,12 @@ def create_app(**overrides: Any) -> Litestar:
             PublicApi,
             ContestantApi,
             staff_router(StaffPeopleController, QuestionBankController, QuestionTransferController, ContestBuilderController),
-            create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
+            create_static_files_router(
+                path="/static",
+                directories=[ROOT / "static"],
+                name="static",
+                cache_control=CacheControlHeader(max_age=86400, public=True),
+            ),
         ],
         template_config=TemplateConfig(
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_engine
@@ -123,6 +130,8 @@ def create_app(**overrides: Any) -> Litestar:
         ],
         csrf_config=CSRFConfig(secret=settings.web.secret.hex(), exclude=["/api/", "/schema", "/healthz"]),
         stores=StoreRegistry(default_factory=lambda name: redis_store.with_namespace(name)),
+        # Slow mobile data: pages and htmx go out gzipped (tiny answers and 204s are below the threshold).
+        compression_config=CompressionConfig(backend="gzip", minimum_size=800, gzip_compress_level=6),
         openapi_config=OpenAPIConfig(title="Contest API", version="1", path="/schema"),
         exception_handlers={
             InputError: _input_error,

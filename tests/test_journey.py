@@ -129,3 +129,10 @@ async def test_a_late_or_bad_answer_is_refused_with_a_message_the_page_shows(cli
     clock.advance(seconds=60 + 11)
     late = await client.post(f"/attempts/{attempt_id}/answers/1", data={"option": key[1][0]}, headers=headers)
     assert late.status_code == 409 and "Lượt thi đã kết thúc" in late.text
+
+
+async def test_pages_and_htmx_reach_slow_phones_gzipped_and_cached(client) -> None:
+    htmx = await client.get("/static/htmx.min.js", headers={"accept-encoding": "gzip"})
+    assert htmx.headers["content-encoding"] == "gzip" and "max-age=86400" in htmx.headers["cache-control"]
+    home = await client.get("/", headers={"accept-encoding": "gzip"})
+    assert home.headers["content-encoding"] == "gzip"
