@@ -31,7 +31,7 @@ from contest.questions.bank_routes import QuestionBankController
 from contest.questions.transfer_routes import QuestionTransferController
 from contest.redis import async_redis, close_async_redis
 from contest.settings import ROOT, get_settings
-from contest.staff.people_routes import StaffPeopleController
+from contest.staff.people_routes import InvitationController, StaffPeopleController
 from contest.staff.routes import staff_router
 from contest.web import lang_of, page
 
@@ -111,7 +111,13 @@ def create_app(**overrides: Any) -> Litestar:
             BoardController,
             PublicApi,
             ContestantApi,
-            staff_router(StaffPeopleController, QuestionBankController, QuestionTransferController, ContestBuilderController),
+            staff_router(
+                InvitationController,
+                StaffPeopleController,
+                QuestionBankController,
+                QuestionTransferController,
+                ContestBuilderController,
+            ),
             create_static_files_router(
                 path="/static",
                 directories=[ROOT / "static"],
