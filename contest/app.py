@@ -118,6 +118,7 @@ def create_app(**overrides: Any) -> Litestar:
                 QuestionTransferController,
                 ContestBuilderController,
             ),
+            create_static_files_router(path="/media", directories=[settings.media_dir], name="media"),
             create_static_files_router(
                 path="/static",
                 directories=[ROOT / "static"],
@@ -131,7 +132,9 @@ def create_app(**overrides: Any) -> Litestar:
         # The API authenticates by bearer token and /healthz is bare: neither needs cookies.
         middleware=[
             CookieBackendConfig(
-                secret=settings.web.secret, max_age=60 * 60 * 24 * 30, exclude=["/api/", "/healthz", "/static/", "/staff"]
+                secret=settings.web.secret,
+                max_age=60 * 60 * 24 * 30,
+                exclude=["/api/", "/healthz", "/static/", "/media/", "/staff"],
             ).middleware
         ],
         csrf_config=CSRFConfig(secret=settings.web.secret.hex(), exclude=["/api/", "/schema", "/healthz"]),

@@ -51,6 +51,8 @@ class Settings:
     contest: ContestSettings
     web: WebSettings
     data_dir: Path
+    # Uploaded question images (checked and re-encoded), served read-only at /media.
+    media_dir: Path = field(default_factory=lambda: Path(os.environ.get("CONTEST_DATA_DIR", ROOT / ".data")) / "media")
 
 
 def _secret() -> bytes:
