@@ -7,6 +7,7 @@ contest web        the web server only
 contest worker     one RQ worker (scoring)
 contest cron       the scheduler that enqueues the sweep (auto-submit, re-kick, re-rank)
 contest rebuild-boards ROUND   rebuild a round's Redis boards from PostgreSQL
+contest questions import FILE [--dry-run] | export FILE [--topic SLUG] | template FILE   the question bank as xlsx/CSV
 """
 
 from __future__ import annotations
@@ -101,6 +102,45 @@ def rebuild_boards(round_id: int) -> None:
     print(asyncio.run(rebuild_round(round_id)))
 
 
+def questions(action: str, path: str, dry_run: bool = False, topic: str | None = None) -> None:
+    """Import, export or write the blank template of the question bank (xlsx or UTF-8 CSV, by the file name)."""
+    from pathlib import Path
+
+    _piccolo_env()
+    from contest.questions import transfer
+
+    file = Path(path)
+    if action == "template":
+        file.write_bytes(transfer.template_file())
+        print(f"template written to {file}")
+        return
+    if action == "export":
+        file.write_bytes(asyncio.run(transfer.export_file(transfer.file_kind(file), topic, via="cli")))
+        print(f"exported to {file}")
+        return
+    if not file.is_file():
+        raise SystemExit(f"{file}: no such file")
+    shown = {"last": 0}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        # Big files only: one line, rewritten every thousand rows.
+        if total >= 1000:
+            word = "kiểm tra" if phase == "read" else "ghi"
+            print(f"\r{word}: {done:>6,}/{total:,} dòng", end="", file=sys.stderr, flush=True)
+            shown["last"] = done
+
+    report = asyncio.run(transfer.import_questions(file.read_bytes(), file.name, dry_run=dry_run, progress=progress, via="cli"))
+    if shown["last"]:
+        print(file=sys.stderr)
+    if not report.ok:
+        lines = report.lines()
+        raise SystemExit("\n".join([*lines, f"{len(lines)} lỗi, không câu hỏi nào được nhập."]))
+    if dry_run:
+        print(f"{report.rows} câu hỏi hợp lệ (chạy thử, chưa nhập).")
+    else:
+        print(f"đã nhập {report.imported} câu hỏi.")
+
+
 def run(workers: int) -> None:
     """Everything `make run` promises; Ctrl-C stops every process it started."""
     from contest.servers import backing_services
@@ -157,6 +197,16 @@ def main(argv: list[str] | None = None) -> None:
     p_admin.add_argument("--name", default="Quản trị viên")
     p_rebuild = sub.add_parser("rebuild-boards", help="rebuild a round's Redis boards from PostgreSQL")
     p_rebuild.add_argument("round_id", type=int)
+    p_questions = sub.add_parser("questions", help="import / export the question bank (xlsx or CSV)")
+    q_sub = p_questions.add_subparsers(dest="action", required=True)
+    q_import = q_sub.add_parser("import", help="check every row, then import all or nothing")
+    q_import.add_argument("file")
+    q_import.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    q_export = q_sub.add_parser("export", help="the bank as .xlsx or .csv (UTF-8 with BOM), by the file name")
+    q_export.add_argument("file")
+    q_export.add_argument("--topic", help="one topic (slug)")
+    q_template = q_sub.add_parser("template", help="the blank xlsx with instructions")
+    q_template.add_argument("file")
     args = parser.parse_args(argv)
     match args.command:
         case "run":
@@ -175,6 +225,8 @@ def main(argv: list[str] | None = None) -> None:
             createadmin(args.email, args.name)
         case "rebuild-boards":
             rebuild_boards(args.round_id)
+        case "questions":
+            questions(args.action, args.file, getattr(args, "dry_run", False), getattr(args, "topic", None))
 
 
 if __name__ == "__main__":

@@ -35,3 +35,13 @@ SCORING_KICK = "scoring:kick"
 """Flag set while a scoring job is queued and not yet started: one wake-up job per burst of submits."""
 
 QUEUE_SCORING = "scoring"
+
+
+def question_upload(token: str) -> str:
+    """Hash: a question file uploaded for import (base64 `data`, `name`, `staff`), kept an hour for the confirm step."""
+    return f"qimport:{token}:file"
+
+
+def question_import(token: str) -> str:
+    """Hash: progress and outcome of a question import run by a worker (`phase`, `done`, `total`, `state`, `report`)."""
+    return f"qimport:{token}:progress"

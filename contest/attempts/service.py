@@ -52,7 +52,8 @@ async def draw_questions(quotas: dict[str, int]) -> list[tuple[int, list[int]]]:
     """Draw questions by quota per topic (or topic:difficulty), in random order, options shuffled."""
     bank = await _question_ids(tuple(sorted(quotas)))
     chosen: list[int] = []
-    for key, n in quotas.items():
+    # Difficulty-specific keys first, so a whole-topic key cannot use up what they need.
+    for key, n in sorted(quotas.items(), key=lambda kv: ":" not in kv[0]):
         candidates = [q for q in bank[key] if q not in chosen]
         if len(candidates) < n:
             raise InputError({"round": "bank_too_small"}, topic=key)
@@ -95,26 +96,35 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
         )
         if used[0]["n"] >= rnd["max_attempts"]:
             raise InputError({"round": "attempt_limit"}, max=rnd["max_attempts"])
-        drawn = await draw_questions(parse_quotas(rnd["quotas"]))
         deadline = min(now + timedelta(seconds=rnd["time_limit_seconds"]), rnd["closes_at"])
-        inserted = await Attempt.raw(
-            "INSERT INTO attempt (round, contestant, status, started_at, deadline, auto_submitted, total) "
-            "VALUES ({}, {}, 'open', {}, {}, false, {}) RETURNING id",
-            round_id,
-            contestant_id,
-            now,
-            deadline,
-            len(drawn),
-        )
-        attempt_id = int(inserted[0]["id"])
-        await Attempt.raw(
-            "INSERT INTO attempt_item (attempt, position, question, option_ids) "
-            "SELECT {}, p, q, string_to_array(o, ',')::int[] FROM unnest({}::int[], {}::int[], {}::text[]) AS t(p, q, o)",
-            attempt_id,
-            list(range(1, len(drawn) + 1)),
-            [q for q, _ in drawn],
-            [",".join(map(str, opts)) for _, opts in drawn],
-        )
+        attempt_id = await create_attempt(round_id, contestant_id, parse_quotas(rnd["quotas"]), now, deadline)
+    return attempt_id
+
+
+async def create_attempt(
+    round_id: int, contestant_id: int, quotas: dict[str, int], now: datetime, deadline: datetime, preview: bool = False
+) -> int:
+    """Draw the questions and store the attempt with its items (the caller checked the rules)."""
+    drawn = await draw_questions(quotas)
+    inserted = await Attempt.raw(
+        "INSERT INTO attempt (round, contestant, status, started_at, deadline, auto_submitted, total, preview) "
+        "VALUES ({}, {}, 'open', {}, {}, false, {}, {}) RETURNING id",
+        round_id,
+        contestant_id,
+        now,
+        deadline,
+        len(drawn),
+        preview,
+    )
+    attempt_id = int(inserted[0]["id"])
+    await Attempt.raw(
+        "INSERT INTO attempt_item (attempt, position, question, option_ids) "
+        "SELECT {}, p, q, string_to_array(o, ',')::int[] FROM unnest({}::int[], {}::int[], {}::text[]) AS t(p, q, o)",
+        attempt_id,
+        list(range(1, len(drawn) + 1)),
+        [q for q, _ in drawn],
+        [",".join(map(str, opts)) for _, opts in drawn],
+    )
     return attempt_id
 
 

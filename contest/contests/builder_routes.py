@@ -1,12 +1,275 @@
-"""Staff pages: /contests (being built)."""
+"""Staff pages: /contests, where organisers build contests and rounds, preview them and watch them live."""
 
 from __future__ import annotations
 
-from litestar import Controller
+from typing import Any
 
-from contest.staff.guards import require
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect, Template
+
+from contest import clock
+from contest.attempts import service as attempts
+from contest.contests import builder
+from contest.i18n import InputError
+from contest.people import service as people
+from contest.people.service import GROUPS
+from contest.people.tables import Commune
+from contest.scoring.queue import kick
+from contest.staff.guards import current_staff, require
+from contest.staff.service import StaffUser
+from contest.web import page
+
+
+async def _actor(request: Request) -> StaffUser:
+    user = await current_staff(request)
+    assert user is not None  # the guard let them in
+    return user
+
+
+def _errors(exc: InputError) -> dict[str, str]:
+    # Staff pages are in Vietnamese (their session is apart from contestants' language choice).
+    return exc.messages("vi")
+
+
+async def _contest_page(contest: dict | None, values: dict, errors: dict, status_code: int = 200) -> Template:
+    chosen = await Commune.select(Commune.code, Commune.name).where(Commune.code.is_in([*values.get("communes", []), 0]))
+    return page(
+        "contests/builder/contest.html",
+        status_code=status_code,
+        contest=contest,
+        values=values,
+        errors=errors,
+        topics=await builder.topics(),
+        bank=await builder.bank_counts(),
+        provinces=await people.provinces(),
+        chosen_communes=chosen,
+        groups=GROUPS,
+        rounds=await builder.rounds_of(contest["id"]) if contest else [],
+        phase=builder.round_phase,
+    )
+
+
+async def _round_page(contest: dict, rnd: dict | None, values: dict, errors: dict, status_code: int = 200) -> Template:
+    return page(
+        "contests/builder/round.html",
+        status_code=status_code,
+        contest=contest,
+        round=rnd,
+        values=values,
+        errors=errors,
+        topics=await builder.topics(),
+        bank=await builder.bank_counts(),
+        phase=builder.round_phase(rnd, clock.now()) if rnd else "draft",
+        vn_input=builder.vn_input,
+    )
+
+
+async def _round_refused(round_id: int, exc: InputError) -> Template:
+    """The round page again, saying why an action was refused."""
+    rnd = await builder.round_row(round_id)
+    return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _round_values(rnd), _errors(exc), 409)
+
+
+async def _live_page(template: str, round_id: int) -> Template:
+    rnd = await builder.round_row(round_id)
+    return page(template, round=rnd, counts=await builder.live_counts(round_id), phase=builder.round_phase(rnd, clock.now()))
+
+
+def _round_values(rnd: dict) -> dict[str, Any]:
+    return {**rnd, "opens_at": builder.vn_input(rnd["opens_at"]), "closes_at": builder.vn_input(rnd["closes_at"])}
 
 
 class ContestBuilderController(Controller):
     path = "/contests"
     guards = [require("organiser")]
+
+    @get("/", name="builder_contests")
+    async def index(self) -> Template:
+        return page("contests/builder/list.html", contests=await builder.contests())
+
+    @get("/new")
+    async def new_form(self) -> Template:
+        return await _contest_page(None, {"time_limit_seconds": 900, "quotas": {}, "groups": []}, {})
+
+    @post("/new")
+    async def create(self, request: Request) -> Template | Redirect:
+        form = await request.form()
+        try:
+            contest_id = await builder.save_contest(
+                await _actor(request), form, form.getall("groups", []), form.getall("provinces", []), form.getall("communes", [])
+            )
+        except InputError as exc:
+            return await _contest_page(None, _echo_contest(form), _errors(exc), 422)
+        return Redirect(path=f"/staff/contests/{contest_id}")
+
+    @get("/{contest_id:int}", name="builder_contest")
+    async def show(self, contest_id: int) -> Template:
+        contest = await builder.contest_row(contest_id)
+        return await _contest_page(contest, contest, {})
+
+    @post("/{contest_id:int}")
+    async def edit(self, request: Request, contest_id: int) -> Template | Redirect:
+        contest = await builder.contest_row(contest_id)
+        form = await request.form()
+        try:
+            await builder.save_contest(
+                await _actor(request),
+                form,
+                form.getall("groups", []),
+                form.getall("provinces", []),
+                form.getall("communes", []),
+                contest_id,
+            )
+        except InputError as exc:
+            return await _contest_page(contest, _echo_contest(form), _errors(exc), 422)
+        return Redirect(path=f"/staff/contests/{contest_id}")
+
+    @post("/{contest_id:int}/publish")
+    async def publish(self, request: Request, contest_id: int) -> Redirect:
+        form = await request.form()
+        await builder.set_contest_published(await _actor(request), contest_id, form.get("published") == "yes")
+        return Redirect(path=f"/staff/contests/{contest_id}")
+
+    @get("/communes")
+    async def communes(self, province: int | None = None) -> Template:
+        rows = await people.communes_of(province) if province else []
+        return page("contests/builder/_communes.html", communes=rows)
+
+    @get("/{contest_id:int}/rounds/new")
+    async def new_round(self, contest_id: int) -> Template:
+        contest = await builder.contest_row(contest_id)
+        return await _round_page(contest, None, {"max_attempts": 2, "ask_prediction": True, "quotas": None}, {})
+
+    @post("/{contest_id:int}/rounds/new")
+    async def create_round(self, request: Request, contest_id: int) -> Template | Redirect:
+        contest = await builder.contest_row(contest_id)
+        form = await request.form()
+        try:
+            values = builder.read_round(form, form.getall("prize_name", []), form.getall("prize_count", []))
+            round_id = await builder.create_round(await _actor(request), contest_id, values)
+        except InputError as exc:
+            return await _round_page(contest, None, _echo_round(form), _errors(exc), 422)
+        return Redirect(path=f"/staff/contests/rounds/{round_id}")
+
+    @get("/rounds/{round_id:int}", name="builder_round")
+    async def show_round(self, round_id: int) -> Template:
+        rnd = await builder.round_row(round_id)
+        return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _round_values(rnd), {})
+
+    @post("/rounds/{round_id:int}")
+    async def edit_round(self, request: Request, round_id: int) -> Template | Redirect:
+        rnd = await builder.round_row(round_id)
+        form = await request.form()
+        try:
+            values = builder.read_round(form, form.getall("prize_name", []), form.getall("prize_count", []))
+            await builder.update_round(await _actor(request), round_id, values)
+        except InputError as exc:
+            return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _echo_round(form), _errors(exc), 422)
+        return Redirect(path=f"/staff/contests/rounds/{round_id}")
+
+    @post("/rounds/{round_id:int}/state")
+    async def change_state(self, request: Request, round_id: int) -> Template | Redirect:
+        form = await request.form()
+        actions = {
+            "publish": builder.publish_round,
+            "draft": builder.unpublish_round,
+            "results": builder.publish_results,
+        }
+        action = actions.get(str(form.get("to", "")))
+        try:
+            if action is None:
+                raise InputError({"state": "state_invalid"})
+            await action(await _actor(request), round_id)
+        except InputError as exc:
+            return await _round_refused(round_id, exc)
+        return Redirect(path=f"/staff/contests/rounds/{round_id}")
+
+    @get("/rounds/{round_id:int}/live", name="builder_live")
+    async def live(self, round_id: int) -> Template:
+        return await _live_page("contests/builder/live.html", round_id)
+
+    @get("/rounds/{round_id:int}/live/counts")
+    async def live_counts(self, round_id: int) -> Template:
+        """The counts alone, which the live page fetches every few seconds."""
+        return await _live_page("contests/builder/_live.html", round_id)
+
+    @post("/rounds/{round_id:int}/preview")
+    async def start_preview(self, request: Request, round_id: int) -> Template | Redirect:
+        try:
+            attempt_id = await builder.start_preview(await _actor(request), round_id)
+        except InputError as exc:
+            return await _round_refused(round_id, exc)
+        return Redirect(path=f"/staff/contests/previews/{attempt_id}")
+
+    @get("/previews/{attempt_id:int}", name="builder_preview")
+    async def preview(self, request: Request, attempt_id: int) -> Template:
+        me = await builder.preview_owner(await _actor(request), attempt_id)
+        view = await attempts.attempt_view(attempt_id, me)
+        rnd = await builder.round_row(view.round_id)
+        result = await attempts.attempts_of(me, view.round_id)
+        return page(
+            "contests/builder/preview.html",
+            attempt=view,
+            round=rnd,
+            key=await builder.answer_key(attempt_id),
+            result=next((a for a in result if a["id"] == attempt_id), None),
+        )
+
+    @post("/previews/{attempt_id:int}/answers/{position:int}", status_code=200)
+    async def preview_answer(self, request: Request, attempt_id: int, position: int) -> Response:
+        form = await request.form()
+        option = str(form.get("option", ""))
+        try:
+            me = await builder.preview_owner(await _actor(request), attempt_id)
+            if not option.isdigit():
+                raise InputError({"option": "option_invalid"})
+            await attempts.save_answer(attempt_id, me, position, int(option))
+        except InputError as exc:
+            return Response(next(iter(_errors(exc).values())), status_code=409, media_type="text/html")
+        return Response("✓", media_type="text/html")
+
+    @post("/previews/{attempt_id:int}/submit")
+    async def preview_submit(self, request: Request, attempt_id: int) -> Redirect:
+        me = await builder.preview_owner(await _actor(request), attempt_id)
+        if (await attempts.submit(attempt_id, me)).first:
+            await kick()
+        return Redirect(path=f"/staff/contests/previews/{attempt_id}")
+
+
+def _echo_contest(form: Any) -> dict[str, Any]:
+    """What was typed, to show the form again with its errors."""
+    return {
+        "title": form.get("title", ""),
+        "description": form.get("description", ""),
+        "rules": form.get("rules", ""),
+        "time_limit_seconds": _minutes(form.get("time_limit_minutes")),
+        "quotas": _typed_quotas(form),
+        "groups": form.getall("groups", []),
+        "provinces": [int(p) for p in form.getall("provinces", []) if str(p).isdigit()],
+        "communes": [int(c) for c in form.getall("communes", []) if str(c).isdigit()],
+    }
+
+
+def _echo_round(form: Any) -> dict[str, Any]:
+    quotas = _typed_quotas(form)
+    return {
+        "title": form.get("title", ""),
+        "opens_at": form.get("opens_at", ""),
+        "closes_at": form.get("closes_at", ""),
+        "time_limit_seconds": _minutes(form.get("time_limit_minutes")),
+        "max_attempts": form.get("max_attempts", ""),
+        "pass_mark": form.get("pass_mark", ""),
+        "quotas": quotas or None,
+        "prizes": [
+            {"name": n, "count": c} for n, c in zip(form.getall("prize_name", []), form.getall("prize_count", []), strict=False)
+        ],
+        "ask_prediction": form.get("ask_prediction") == "yes",
+    }
+
+
+def _minutes(value: Any) -> int | None:
+    return int(value) * 60 if str(value or "").isdigit() else None
+
+
+def _typed_quotas(form: Any) -> dict[str, Any]:
+    return {k.removeprefix("quota."): v for k, v in form.items() if k.startswith("quota.") and str(v).strip() not in ("", "0")}

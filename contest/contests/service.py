@@ -61,11 +61,11 @@ def _info(row: dict, rounds: list[dict]) -> ContestInfo:
 
 
 async def contest_by_slug(slug: str) -> ContestInfo | None:
-    """One contest with its rounds in order."""
-    row = await Contest.select().where(Contest.slug == slug).first()
+    """One published contest with its rounds in order, as contestants see it (no drafts)."""
+    row = await Contest.select().where((Contest.slug == slug) & (Contest.published == True)).first()  # noqa: E712
     if row is None:
         return None
-    rounds = await Round.select().where(Round.contest == row["id"]).order_by(Round.number)
+    rounds = await Round.select().where((Round.contest == row["id"]) & (Round.state != "draft")).order_by(Round.number)
     return _info(row, rounds)
 
 

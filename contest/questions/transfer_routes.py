@@ -1,12 +1,119 @@
-"""Staff pages: /questions/transfer (being built)."""
+"""Staff pages: /questions/transfer, importing and exporting the question bank (xlsx, CSV)."""
 
 from __future__ import annotations
 
-from litestar import Controller
+import re
+from typing import Annotated, Any
 
-from contest.staff.guards import require
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Response, Template
+
+from contest.i18n import message
+from contest.questions import jobs, transfer
+from contest.questions.tables import Topic
+from contest.staff.guards import current_staff, require
+from contest.web import lang_of, page
+
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def _staff_id(request: Request) -> int:
+    user = await current_staff(request)
+    assert user is not None  # the guard let them in
+    return user.id
+
+
+def _attachment(data: bytes, filename: str, media_type: str) -> Response:
+    return Response(data, media_type=media_type, headers={"content-disposition": f'attachment; filename="{filename}"'})
 
 
 class QuestionTransferController(Controller):
     path = "/questions/transfer"
     guards = [require("organiser")]
+
+    @get("/", name="question_transfer")
+    async def index(self) -> Template:
+        return page("questions/transfer/index.html", topics=await Topic.select().order_by(Topic.slug), errors={})
+
+    @post("/check", request_max_body_size=transfer.MAX_BYTES * 2)
+    async def check(self, request: Request, data: Multipart) -> Template:
+        """Upload: a dry run by default; a big file goes to a worker and the page polls its progress."""
+        staff_id = await _staff_id(request)
+        upload = data.get("file")
+        dry_run = data.get("dry_run") in ("1", "on", "true")
+        if not isinstance(upload, UploadFile):
+            topics = await Topic.select().order_by(Topic.slug)
+            errors = {"file": message("import_upload_missing", lang_of(request))}
+            return page("questions/transfer/index.html", status_code=422, topics=topics, errors=errors)
+        content = await upload.read()
+        name = upload.filename or ""
+        if len(content) > jobs.BACKGROUND_BYTES and len(content) <= transfer.MAX_BYTES:
+            token = await jobs.stash_upload(content, name, staff_id)
+            await jobs.queue_import(token, staff_id, dry_run)
+            return page(
+                "questions/transfer/started.html", token=token, filename=name, state=await jobs.import_progress(token, staff_id)
+            )
+        report = await transfer.import_questions(content, name, dry_run=dry_run, staff_id=staff_id)
+        token = await jobs.stash_upload(content, name, staff_id) if report.ok and dry_run else ""
+        return page(
+            "questions/transfer/report.html",
+            status_code=200 if report.ok else 422,
+            report=report.as_dict(lang_of(request)),
+            filename=name,
+            token=token,
+        )
+
+    @post("/confirm")
+    async def confirm(self, request: Request, data: Form) -> Template:
+        """Import a file checked a moment ago (kept for an hour), all or nothing."""
+        staff_id = await _staff_id(request)
+        token = data.get("token", "")
+        stored = await jobs.load_upload(token, staff_id)
+        if stored is None:
+            report = {
+                "ok": False,
+                "rows": 0,
+                "imported": 0,
+                "dry_run": False,
+                "lines": [message("import_upload_expired", lang_of(request))],
+            }
+            return page("questions/transfer/report.html", status_code=422, report=report, filename="", token="")
+        content, name = stored
+        if len(content) > jobs.BACKGROUND_BYTES:
+            await jobs.queue_import(token, staff_id, dry_run=False)
+            return page(
+                "questions/transfer/started.html", token=token, filename=name, state=await jobs.import_progress(token, staff_id)
+            )
+        outcome = await transfer.import_questions(content, name, dry_run=False, staff_id=staff_id)
+        if outcome.ok:
+            await jobs.drop_upload(token)
+        return page(
+            "questions/transfer/report.html",
+            status_code=200 if outcome.ok else 422,
+            report=outcome.as_dict(lang_of(request)),
+            filename=name,
+            token="",
+        )
+
+    @get("/progress/{token:str}")
+    async def progress(self, request: Request, token: str) -> Template:
+        """The progress bar fragment, polled every second until the worker is done."""
+        state = await jobs.import_progress(token, await _staff_id(request))
+        return page("questions/transfer/_progress.html", token=token, state=state)
+
+    @get("/export")
+    async def export(self, request: Request, format: str = "xlsx", topic: str | None = None) -> Response:
+        fmt = "csv" if format == "csv" else "xlsx"
+        data = await transfer.export_file(fmt, topic or None, staff_id=await _staff_id(request))
+        suffix = "-" + re.sub(r"[^\w-]", "", topic) if topic else ""
+        name = f"cau-hoi{suffix}.{fmt}"
+        return _attachment(data, name, "text/csv; charset=utf-8" if fmt == "csv" else XLSX)
+
+    @get("/template")
+    async def template(self) -> Response:
+        return _attachment(transfer.template_file(), "mau-nhap-cau-hoi.xlsx", XLSX)

@@ -1,0 +1,502 @@
+"""Building contests and rounds: forms to rows, the bank check, state changes, previews, live counts.
+
+Nothing that affects scoring changes once a round has a real (non-preview) attempt: its draw, time limit,
+attempts allowed, pass mark, prediction question and opening time stay as contestants met them. Its close
+may still move later (attempts already started keep the deadline fixed at their start, so a later close
+changes nobody's result), never earlier (that would cut short attempts in progress and shut people out).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from contest import clock
+from contest.attempts import service as attempts
+from contest.attempts.tables import Attempt
+from contest.contests.service import parse_quotas
+from contest.contests.tables import Contest, Round
+from contest.i18n import InputError, message
+from contest.leaderboard.service import participation
+from contest.people.service import GROUPS
+from contest.people.tables import Commune, Contestant
+from contest.questions.text import fold, nfc
+from contest.redis import async_redis
+from contest.staff.service import StaffUser, audit
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+HAI_PHONG = 31
+MAX_SLUG = 60
+# Fields contestants' results depend on: frozen once a round has a real attempt.
+SCORING_FIELDS = ("quotas", "time_limit_seconds", "max_attempts", "opens_at", "pass_mark", "ask_prediction")
+
+
+# ---- reading forms ---------------------------------------------------------------------------------
+
+
+def slugify(title: str) -> str:
+    """ "Công dân số Hải Phòng 2025" -> "cong-dan-so-hai-phong-2025"."""
+    return "-".join(fold(title).split())[:MAX_SLUG].strip("-") or "cuoc-thi"
+
+
+def _int(value: Any, field: str, code: str, low: int, high: int, blank: int | None = None) -> int | None:
+    text = str(value if value is not None else "").strip()
+    if text == "":
+        if blank is None:
+            raise InputError({field: code}, min=low, max=high)
+        return blank if blank >= 0 else None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InputError({field: code}, min=low, max=high)
+    return int(text)
+
+
+def read_quotas(form: Mapping[str, Any]) -> dict[str, int]:
+    """The quotas editor: fields "quota.<topic>" and "quota.<topic>:<difficulty>", empty or 0 = none."""
+    quotas: dict[str, int] = {}
+    for name, value in form.items():
+        if not name.startswith("quota."):
+            continue
+        key = name.removeprefix("quota.")
+        n = _int(value, "quotas", "quota_invalid", 0, 200, blank=0)
+        if n:
+            quotas[key] = n
+    return dict(sorted(quotas.items()))
+
+
+def read_time(value: Any, field: str) -> datetime:
+    """A time typed in Vietnam time ("2025-03-03T08:00" or "03/03/2025 08:00"), as UTC."""
+    text = str(value or "").strip()
+    for parse in (datetime.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y %H:%M")):
+        try:
+            local = parse(text)
+        except ValueError:
+            continue
+        return local.replace(tzinfo=VN).astimezone(UTC) if local.tzinfo is None else local.astimezone(UTC)
+    raise InputError({field: "time_invalid"})
+
+
+def vn_input(dt: datetime | None) -> str:
+    """UTC -> the value of a datetime-local input in Vietnam time."""
+    return dt.astimezone(VN).strftime("%Y-%m-%dT%H:%M") if dt else ""
+
+
+def _codes(values: list[str]) -> list[int]:
+    return sorted({int(v) for v in values if str(v).strip().isdigit()})
+
+
+# ---- contests --------------------------------------------------------------------------------------
+
+
+async def contests() -> list[dict]:
+    """Every contest, newest first, with its round count."""
+    return await Contest.raw(
+        "SELECT c.id, c.slug, c.title, c.published, (SELECT count(*) FROM round r WHERE r.contest = c.id) AS rounds "
+        "FROM contest c ORDER BY c.id DESC"
+    )
+
+
+async def contest_row(contest_id: int) -> dict:
+    row = await Contest.select().where(Contest.id == contest_id).first()
+    if row is None:
+        raise InputError({"contest": "contest_not_found"})
+    row["quotas"] = parse_quotas(row["quotas"])
+    return row
+
+
+async def _unique_slug(title: str, contest_id: int | None) -> str:
+    base = slugify(title)
+    slug, n = base, 1
+    while await Contest.exists().where((Contest.slug == slug) & (Contest.id != (contest_id or 0))):
+        n += 1
+        suffix = f"-{n}"
+        slug = base[: MAX_SLUG - len(suffix)] + suffix
+    return slug
+
+
+async def save_contest(actor: StaffUser, form: Mapping[str, Any], groups: list[str], provinces: list[str],
+                       communes: list[str], contest_id: int | None = None) -> int:  # fmt: skip
+    """Create or edit a contest from its form; the slug follows the title on creation only (links stay valid)."""
+    title = nfc(str(form.get("title", "")))
+    if not 3 <= len(title) <= 200:
+        raise InputError({"title": "title_required"})
+    quotas = read_quotas(form)
+    limit = _int(form.get("time_limit_minutes"), "time_limit", "time_limit_invalid", 1, 180)
+    assert limit is not None
+    if not quotas:
+        raise InputError({"quotas": "quotas_required"})
+    bad_groups = [g for g in groups if g not in GROUPS]
+    if bad_groups:
+        raise InputError({"groups": "group_invalid"})
+    values: dict[str, Any] = {
+        "title": title,
+        "description": nfc(str(form.get("description", ""))),
+        "rules": nfc(str(form.get("rules", ""))),
+        "quotas": quotas,
+        "time_limit_seconds": limit * 60,
+        "provinces": _codes(provinces),
+        "communes": _codes(communes),
+        "groups": sorted(set(groups)),
+    }
+    if contest_id is None:
+        slug = await _unique_slug(title, None)
+        rows = await Contest.insert(Contest(slug=slug, published=False, **{**values, "quotas": json.dumps(quotas)})).returning(
+            Contest.id
+        )
+        contest_id = int(rows[0]["id"])
+        await audit(actor.id, "contest.create", slug, **values)
+        return contest_id
+    old = await contest_row(contest_id)
+    changed = {k: v for k, v in values.items() if old[k] != v}
+    inherited: list[str] = [k for k in ("quotas", "time_limit_seconds") if k in changed]
+    if inherited and await _attempts_in(contest_id, inheriting=inherited):
+        raise InputError({"quotas": "contest_locked"})
+    if changed:
+        if "quotas" in changed:
+            changed["quotas"] = json.dumps(quotas)
+        await Contest.update(changed).where(Contest.id == contest_id)  # type: ignore[arg-type]
+        await audit(actor.id, "contest.edit", old["slug"], **{k: values[k] for k in changed})
+    return contest_id
+
+
+async def set_contest_published(actor: StaffUser, contest_id: int, published: bool) -> None:
+    """Show or hide the whole contest to contestants (its rounds still need publishing one by one)."""
+    row = await contest_row(contest_id)
+    await Contest.update({Contest.published: published}).where(Contest.id == contest_id)
+    await audit(actor.id, "contest.publish" if published else "contest.unpublish", row["slug"])
+
+
+async def _attempts_in(contest_id: int, inheriting: list[str]) -> bool:
+    """Whether a round using the contest's own value of these fields has a real attempt."""
+    nulls = " OR ".join(f"r.{field} IS NULL" for field in inheriting)
+    rows = await Attempt.raw(
+        f"SELECT 1 FROM attempt a JOIN round r ON r.id = a.round WHERE r.contest = {{}} AND NOT a.preview AND ({nulls}) LIMIT 1",
+        contest_id,
+    )
+    return bool(rows)
+
+
+# ---- the bank check --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    key: str
+    topic: str
+    wanted: int
+    available: int
+
+    @property
+    def missing(self) -> int:
+        return self.wanted - self.available
+
+
+async def bank_counts() -> dict[str, dict[int, int]]:
+    """Active questions per topic slug and difficulty."""
+    rows = await Attempt.raw(
+        "SELECT t.slug, q.difficulty, count(*) AS n FROM question q JOIN topic t ON t.id = q.topic "
+        "WHERE q.active GROUP BY t.slug, q.difficulty"
+    )
+    out: dict[str, dict[int, int]] = {}
+    for r in rows:
+        out.setdefault(r["slug"], {})[r["difficulty"]] = int(r["n"])
+    return out
+
+
+async def topics() -> list[dict]:
+    return await Attempt.raw("SELECT slug, name FROM topic ORDER BY id")
+
+
+async def bank_can_fill(quotas: Mapping[str, int]) -> list[Shortfall]:
+    """What the active bank lacks for these quotas, per key (empty when a draw can always succeed).
+
+    A "topic" key draws from what the "topic:difficulty" keys of the same topic leave, so nothing counts twice.
+    """
+    counts = await bank_counts()
+    names = {t["slug"]: t["name"] for t in await topics()}
+    short: list[Shortfall] = []
+    by_topic: dict[str, dict[int | None, int]] = {}
+    for key, n in quotas.items():
+        topic, _, level = key.partition(":")
+        by_topic.setdefault(topic, {})[int(level) if level.isdigit() else None] = n
+    for topic, wants in by_topic.items():
+        have = counts.get(topic, {})
+        used = 0
+        for difficulty, wanted in sorted((lv, n) for lv, n in wants.items() if lv is not None):
+            available = have.get(difficulty, 0)
+            used += min(wanted, available)
+            if wanted > available:
+                short.append(Shortfall(f"{topic}:{difficulty}", names.get(topic, topic), wanted, available))
+        if None in wants:
+            left = sum(have.values()) - used
+            if wants[None] > left:
+                short.append(Shortfall(topic, names.get(topic, topic), wants[None], max(0, left)))
+    return short
+
+
+class BankShortfall(InputError):
+    """The bank cannot fill a round's draw: one message per topic short of questions."""
+
+    def __init__(self, shortfalls: list[Shortfall]) -> None:
+        super().__init__({s.key: "bank_short" for s in shortfalls})
+        self.shortfalls = shortfalls
+
+    def messages(self, lang: str = "vi") -> dict[str, str]:
+        return {
+            s.key: message(
+                "bank_short_level" if ":" in s.key else "bank_short",
+                lang,
+                topic=s.topic,
+                level=s.key.partition(":")[2],
+                wanted=s.wanted,
+                available=s.available,
+                missing=s.missing,
+            )  # fmt: skip
+            for s in self.shortfalls
+        }
+
+
+# ---- rounds ----------------------------------------------------------------------------------------
+
+
+async def round_row(round_id: int) -> dict:
+    """A round with its contest's slug and title, its quotas parsed and whether it has real attempts."""
+    rows = await Attempt.raw(
+        "SELECT r.*, c.slug AS contest_slug, c.title AS contest_title, c.quotas AS contest_quotas, "
+        "c.time_limit_seconds AS contest_time_limit, c.published AS contest_published, "
+        "EXISTS (SELECT 1 FROM attempt a WHERE a.round = r.id AND NOT a.preview) AS has_attempts "
+        "FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
+        round_id,
+    )
+    if not rows:
+        raise InputError({"round": "round_not_found"})
+    row = rows[0]
+    row["quotas"] = parse_quotas(row["quotas"]) if row["quotas"] is not None else None
+    row["contest_quotas"] = parse_quotas(row["contest_quotas"])
+    row["prizes"] = json.loads(row["prizes"]) if isinstance(row["prizes"], str) else row["prizes"]
+    row["draw"] = row["quotas"] if row["quotas"] is not None else row["contest_quotas"]
+    row["time_limit"] = row["time_limit_seconds"] or row["contest_time_limit"]
+    return row
+
+
+async def rounds_of(contest_id: int) -> list[dict]:
+    return await Round.select().where(Round.contest == contest_id).order_by(Round.number)
+
+
+def round_phase(row: Mapping[str, Any], now: datetime) -> str:
+    """draft, upcoming, open, closed or results: what an organiser sees."""
+    if row["state"] != "published":
+        return str(row["state"])
+    return "upcoming" if now < row["opens_at"] else "open" if now < row["closes_at"] else "closed"
+
+
+def read_round(form: Mapping[str, Any], names: list[str], counts: list[str]) -> dict[str, Any]:
+    """A round's form as column values (times in UTC, blanks meaning the contest's draw and time limit)."""
+    title = nfc(str(form.get("title", "")))
+    if not 2 <= len(title) <= 200:
+        raise InputError({"title": "title_required"})
+    opens, closes = read_time(form.get("opens_at"), "opens_at"), read_time(form.get("closes_at"), "closes_at")
+    if closes <= opens:
+        raise InputError({"closes_at": "window_invalid"})
+    limit = _int(form.get("time_limit_minutes"), "time_limit", "time_limit_invalid", 1, 180, blank=-1)
+    prizes = []
+    for name, count in zip(names, counts, strict=False):
+        if nfc(name):
+            n = _int(count, "prizes", "prize_invalid", 1, 10_000)
+            prizes.append({"name": nfc(name), "count": n})
+    quotas = read_quotas(form)
+    return {
+        "title": title,
+        "opens_at": opens,
+        "closes_at": closes,
+        "max_attempts": _int(form.get("max_attempts"), "max_attempts", "max_attempts_invalid", 1, 20),
+        "quotas": quotas or None,
+        "time_limit_seconds": limit * 60 if limit else None,
+        "pass_mark": _int(form.get("pass_mark"), "pass_mark", "pass_mark_invalid", 0, 500, blank=-1),
+        "prizes": prizes,
+        "ask_prediction": form.get("ask_prediction") == "yes",
+    }
+
+
+async def create_round(actor: StaffUser, contest_id: int, values: dict[str, Any]) -> int:
+    """Add a draft round, numbered after the last one."""
+    contest = await contest_row(contest_id)
+    last = await Round.raw("SELECT coalesce(max(number), 0) AS n FROM round WHERE contest = {}", contest_id)
+    rows = await Round.insert(
+        Round(
+            contest=contest_id,
+            number=last[0]["n"] + 1,
+            state="draft",
+            **{**values, "quotas": _json_or_none(values["quotas"]), "prizes": json.dumps(values["prizes"])},
+        )
+    ).returning(Round.id)
+    await audit(actor.id, "round.create", f"{contest['slug']}#{last[0]['n'] + 1}", **values)
+    return int(rows[0]["id"])
+
+
+def _same_minute(a: datetime, b: datetime) -> bool:
+    return a.replace(second=0, microsecond=0) == b.replace(second=0, microsecond=0)
+
+
+def _json_or_none(value: Any) -> str | None:
+    return json.dumps(value) if value is not None else None
+
+
+async def update_round(actor: StaffUser, round_id: int, values: dict[str, Any]) -> None:
+    """Edit a round; once it has real attempts, refuse any change to what results depend on."""
+    old = await round_row(round_id)
+    # The form shows times to the minute: the same minute typed back is no change.
+    changed = {k: v for k, v in values.items() if old[k] != v and not (k.endswith("_at") and _same_minute(old[k], v))}
+    if old["has_attempts"]:
+        frozen = [k for k in SCORING_FIELDS if k in changed]
+        if frozen:
+            raise InputError({frozen[0]: "round_locked"})
+        if "closes_at" in changed and changed["closes_at"] < old["closes_at"]:
+            raise InputError({"closes_at": "close_earlier_locked"})
+    if not changed:
+        return
+    columns: dict[str, Any] = dict(changed)
+    if "quotas" in columns:
+        columns["quotas"] = _json_or_none(columns["quotas"])
+    if "prizes" in columns:
+        columns["prizes"] = json.dumps(columns["prizes"])
+    await Round.update(columns).where(Round.id == round_id)  # type: ignore[arg-type]
+    await audit(actor.id, "round.edit", f"{old['contest_slug']}#{old['number']}", **changed)
+
+
+async def publish_round(actor: StaffUser, round_id: int) -> None:
+    """draft -> published, only when the bank can fill its draw."""
+    row = await round_row(round_id)
+    if row["state"] != "draft":
+        raise InputError({"state": "state_invalid"})
+    if not row["draw"]:
+        raise InputError({"quotas": "quotas_required"})
+    short = await bank_can_fill(row["draw"])
+    if short:
+        raise BankShortfall(short)
+    await _set_state(actor, row, "published")
+
+
+async def unpublish_round(actor: StaffUser, round_id: int) -> None:
+    """published -> draft, while nobody has taken it."""
+    row = await round_row(round_id)
+    if row["state"] != "published":
+        raise InputError({"state": "state_invalid"})
+    if row["has_attempts"]:
+        raise InputError({"state": "draft_locked"})
+    await _set_state(actor, row, "draft")
+
+
+async def publish_results(actor: StaffUser, round_id: int) -> None:
+    """published -> results, once the round has closed."""
+    row = await round_row(round_id)
+    if row["state"] != "published":
+        raise InputError({"state": "state_invalid"})
+    if clock.now() < row["closes_at"]:
+        raise InputError({"state": "results_too_early"})
+    await _set_state(actor, row, "results")
+
+
+async def _set_state(actor: StaffUser, row: dict, state: str) -> None:
+    await Round.update({Round.state: state}).where(Round.id == row["id"])
+    await audit(actor.id, f"round.{state}", f"{row['contest_slug']}#{row['number']}", previous=row["state"])
+
+
+# ---- previews and live counts ----------------------------------------------------------------------
+
+
+async def preview_contestant(actor: StaffUser, contest_id: int) -> int:
+    """The organiser's own stand-in contestant in a contest (phone "p<staff id>", never a real number)."""
+    phone = f"p{actor.id}"
+    found = await Contestant.select(Contestant.id).where((Contestant.contest == contest_id) & (Contestant.phone == phone)).first()
+    if found:
+        return int(found["id"])
+    commune = await Commune.select(Commune.code).where(Commune.province == HAI_PHONG).order_by(Commune.code).first()
+    commune = commune or await Commune.select(Commune.code).order_by(Commune.code).first()
+    if commune is None:
+        raise InputError({"commune": "commune_invalid"})
+    now = clock.now()
+    rows = await Contestant.raw(
+        "INSERT INTO contestant (contest, full_name, phone, birth_year, commune, \"group\", consented_at, created_at) "
+        "VALUES ({}, {}, {}, 1990, {}, 'officials', {}, {}) ON CONFLICT (contest, phone) DO UPDATE SET phone = EXCLUDED.phone "
+        "RETURNING id",
+        contest_id, actor.full_name[:100] or phone, phone, commune["code"], now, now,
+    )  # fmt: skip
+    return int(rows[0]["id"])
+
+
+async def start_preview(actor: StaffUser, round_id: int) -> int:
+    """An uncounted attempt of any round (drafts too), resumed while open: the organiser sees what contestants will."""
+    row = await round_row(round_id)
+    me = await preview_contestant(actor, row["contest"])
+    now = clock.now()
+    await attempts.close_expired(now, me)
+    current = await Attempt.raw("SELECT id FROM attempt WHERE contestant = {} AND round = {} AND status = 'open'", me, round_id)
+    if current:
+        return int(current[0]["id"])
+    short = await bank_can_fill(row["draw"])
+    if short:
+        raise BankShortfall(short)
+    attempt_id = await attempts.create_attempt(
+        round_id, me, row["draw"], now, now + timedelta(seconds=row["time_limit"]), preview=True
+    )
+    await audit(actor.id, "round.preview", f"{row['contest_slug']}#{row['number']}", attempt=attempt_id)
+    return attempt_id
+
+
+async def preview_owner(actor: StaffUser, attempt_id: int) -> int:
+    """The preview contestant behind an attempt, if it is this organiser's preview."""
+    rows = await Attempt.raw(
+        "SELECT a.contestant FROM attempt a JOIN contestant p ON p.id = a.contestant "
+        "WHERE a.id = {} AND a.preview AND p.phone = {}",
+        attempt_id,
+        f"p{actor.id}",
+    )
+    if not rows:
+        raise InputError({"attempt": "attempt_not_found"})
+    return int(rows[0]["contestant"])
+
+
+async def answer_key(attempt_id: int) -> dict[int, set[int]]:
+    """Position -> correct option ids: for the organiser's preview only."""
+    rows = await Attempt.raw(
+        "SELECT i.position, o.id FROM attempt_item i JOIN option o ON o.question = i.question AND o.is_correct "
+        "WHERE i.attempt = {}",
+        attempt_id,
+    )
+    key: dict[int, set[int]] = {}
+    for r in rows:
+        key.setdefault(r["position"], set()).add(r["id"])
+    return key
+
+
+@dataclass
+class LiveCounts:
+    open: int
+    submitted: int
+    scored: int
+    people: int
+    previews: int
+    communes: list[tuple[str, int, int]]
+
+
+async def live_counts(round_id: int) -> LiveCounts:
+    """Real attempts by status and people (PostgreSQL), and scored participation per commune (Redis)."""
+    rows = await Attempt.raw(
+        "SELECT count(*) FILTER (WHERE status = 'open' AND NOT preview) AS open, "
+        "count(*) FILTER (WHERE status = 'submitted' AND NOT preview) AS submitted, "
+        "count(*) FILTER (WHERE status = 'scored' AND NOT preview) AS scored, "
+        "count(DISTINCT contestant) FILTER (WHERE NOT preview) AS people, count(*) FILTER (WHERE preview) AS previews "
+        "FROM attempt WHERE round = {}",
+        round_id,
+    )
+    counts = await participation(async_redis(), round_id)
+    names = {
+        r["code"]: r["name"] for r in await Commune.select(Commune.code, Commune.name).where(Commune.code.is_in([*counts, 0]))
+    }
+    communes = sorted(((names.get(c, str(c)), p, a) for c, (p, a) in counts.items()), key=lambda x: (-x[1], -x[2], x[0]))
+    r = rows[0]
+    return LiveCounts(r["open"], r["submitted"], r["scored"], r["people"], r["previews"], communes)
