@@ -89,7 +89,7 @@ async def test_the_answer_key_never_reaches_the_browser(client, new_round) -> No
 
     shown = await client.get(f"/api/v1/attempts/{attempt_id}", headers={"authorization": f"Bearer {issue(me)}"})
     body = shown.json()
-    assert set(body["questions"][0]) == {"position", "text", "options", "chosen"}
+    assert set(body["questions"][0]) == {"position", "text", "options", "chosen", "image_url"}
     assert set(body["questions"][0]["options"][0]) == {"id", "text"}
     # Each question's options come in the attempt's own order, not the key's.
     assert {o["id"] for q in body["questions"] for o in q["options"]} == {
@@ -136,3 +136,13 @@ async def test_pages_and_htmx_reach_slow_phones_gzipped_and_cached(client) -> No
     assert htmx.headers["content-encoding"] == "gzip" and "max-age=86400" in htmx.headers["cache-control"]
     home = await client.get("/", headers={"accept-encoding": "gzip"})
     assert home.headers["content-encoding"] == "gzip"
+
+
+async def test_a_round_without_the_prediction_question_does_not_ask_it(client, new_round) -> None:
+    from contest.contests.tables import Round
+
+    case = await new_round()
+    await Round.update({Round.ask_prediction: False}).where(Round.id == case.round_id)
+    done = await register_by_form(client, case.slug)
+    started = await client.post(f"/rounds/{case.round_id}/start", data={"_csrf_token": csrf_of(done.text)}, follow_redirects=True)
+    assert "Câu 1/4" in started.text and "Dự đoán số người" not in started.text

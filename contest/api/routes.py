@@ -67,7 +67,17 @@ async def _attempt_out(attempt_id: int, contestant_id: int) -> AttemptOut:
         v.deadline,
         v.seconds_left,
         v.prediction,
-        [QuestionOut(i.position, i.text, [OptionOut(o, t) for o, t in i.options], i.chosen) for i in v.items],
+        v.ask_prediction,
+        [
+            QuestionOut(
+                i.position,
+                i.text,
+                [OptionOut(o, t) for o, t in i.options],
+                i.chosen,
+                f"/media/{i.image}" if i.image else None,
+            )
+            for i in v.items
+        ],
     )
 
 

@@ -62,6 +62,7 @@ class QuestionOut(msgspec.Struct):
     text: str
     options: list[OptionOut]
     chosen: int | None
+    image_url: str | None = None
 
 
 class AttemptOut(msgspec.Struct):
@@ -71,6 +72,7 @@ class AttemptOut(msgspec.Struct):
     deadline: datetime
     seconds_left: int
     prediction: int | None
+    ask_prediction: bool
     questions: list[QuestionOut]
 
 

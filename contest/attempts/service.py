@@ -148,6 +148,7 @@ class ItemView:
     text: str
     options: list[tuple[int, str]]
     chosen: int | None
+    image: str | None = None
 
 
 @dataclass
@@ -159,6 +160,7 @@ class AttemptView:
     deadline: datetime
     seconds_left: int
     prediction: int | None
+    ask_prediction: bool = True
     items: list[ItemView] = field(default_factory=list)
 
     @property
@@ -169,7 +171,8 @@ class AttemptView:
 async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = True) -> AttemptView:
     """The attempt as its contestant sees it: questions and options in their order, never the key."""
     rows = await Attempt.raw(
-        "SELECT id, round, contestant, status, deadline, prediction FROM attempt WHERE id = {} AND contestant = {}",
+        "SELECT a.id, a.round, a.contestant, a.status, a.deadline, a.prediction, r.ask_prediction "
+        "FROM attempt a JOIN round r ON r.id = a.round WHERE a.id = {} AND a.contestant = {}",
         attempt_id,
         contestant_id,
     )
@@ -177,16 +180,20 @@ async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = T
         raise InputError({"attempt": "attempt_not_found"})
     a = rows[0]
     left = max(0, int((a["deadline"] - clock.now()).total_seconds())) if a["status"] == "open" else 0
-    view = AttemptView(a["id"], a["round"], a["contestant"], a["status"], a["deadline"], left, a["prediction"])
+    view = AttemptView(
+        a["id"], a["round"], a["contestant"], a["status"], a["deadline"], left, a["prediction"], a["ask_prediction"]
+    )
     if with_items:
         items = await Attempt.raw(
-            "SELECT i.position, i.option_ids, i.chosen, q.text FROM attempt_item i JOIN question q ON q.id = i.question "
+            "SELECT i.position, i.option_ids, i.chosen, q.text, q.image FROM attempt_item i JOIN question q ON q.id = i.question "
             "WHERE i.attempt = {} ORDER BY i.position",
             attempt_id,
         )
         option_ids = [o for item in items for o in item["option_ids"]]
         texts = {r["id"]: r["text"] for r in await Attempt.raw("SELECT id, text FROM option WHERE id = ANY({})", option_ids)}
-        view.items = [ItemView(i["position"], i["text"], [(o, texts[o]) for o in i["option_ids"]], i["chosen"]) for i in items]
+        view.items = [
+            ItemView(i["position"], i["text"], [(o, texts[o]) for o in i["option_ids"]], i["chosen"], i["image"]) for i in items
+        ]
     return view
 
 

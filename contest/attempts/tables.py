@@ -42,7 +42,8 @@ class AttemptItem(Table):
     id: Serial
     attempt = ForeignKey(Attempt)
     position = SmallInt()
-    question = ForeignKey(Question)
+    # Indexed: "was this question ever drawn?" decides whether an edit makes a new version.
+    question = ForeignKey(Question, index=True)
     # Option ids in the order this contestant sees them.
     option_ids = Array(base_column=Integer())
     chosen = Integer(null=True, default=None)

@@ -11,6 +11,7 @@ from vietnam_provinces import Province as VnProvince
 from vietnam_provinces import Ward as VnWard
 
 from contest import clock
+from contest.contests.tables import Contest
 from contest.i18n import InputError
 from contest.people.phone import normalise_phone
 from contest.people.tables import Commune, Contestant, Province
@@ -67,9 +68,27 @@ async def validate(reg: Registration) -> dict:
     return {"full_name": name, "phone": phone, "birth_year": year, "commune": commune_code, "group": reg.group}
 
 
+async def check_eligible(contest_id: int, commune: int, group: str) -> None:
+    """The contest's eligible provinces/communes and contestant groups (empty lists admit everyone)."""
+    contest = await Contest.select(Contest.provinces, Contest.communes, Contest.groups).where(Contest.id == contest_id).first()
+    if contest is None:
+        raise InputError({"contest": "contest_not_found"})
+    errors = {}
+    places, communes = contest["provinces"] or [], contest["communes"] or []
+    if places or communes:
+        province = await Commune.select(Commune.province).where(Commune.code == commune).first()
+        if commune not in communes and (province is None or province["province"] not in places):
+            errors["commune"] = "not_eligible_place"
+    if contest["groups"] and group not in contest["groups"]:
+        errors["group"] = "not_eligible_group"
+    if errors:
+        raise InputError(errors)
+
+
 async def register(contest_id: int, reg: Registration) -> int:
     """Register a contestant for a contest; one registration per phone. Returns the contestant id."""
     clean = await validate(reg)
+    await check_eligible(contest_id, clean["commune"], clean["group"])
     now = clock.now()
     try:
         rows = await Contestant.insert(Contestant(contest=contest_id, consented_at=now, created_at=now, **clean)).returning(

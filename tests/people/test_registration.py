@@ -70,3 +70,18 @@ async def test_a_commune_of_another_province_is_refused(new_round) -> None:
     with pytest.raises(InputError) as exc:
         await register(case.contest_id, Registration("Lê Văn Dũng", "0977000001", 1990, 1, 11560, "citizens", True))
     assert exc.value.errors == {"commune": "commune_invalid"}
+
+
+async def test_a_contest_for_some_communes_and_groups_refuses_others(new_round) -> None:
+    from contest.contests.tables import Contest
+
+    case = await new_round()
+    await Contest.update({Contest.communes: [11557], Contest.groups: ["students", "teachers"]}).where(
+        Contest.id == case.contest_id
+    )
+    before = await Contestant.count()
+    with pytest.raises(InputError) as exc:
+        await register(case.contest_id, Registration("Đinh Văn Khoa", "0966000111", 2005, 31, 11560, "citizens", True))
+    assert exc.value.errors == {"commune": "not_eligible_place", "group": "not_eligible_group"}
+    assert await Contestant.count() == before
+    assert await register(case.contest_id, Registration("Đinh Văn Khoa", "0966000111", 2005, 31, 11557, "students", True))
