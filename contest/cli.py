@@ -107,15 +107,15 @@ def questions(action: str, path: str, dry_run: bool = False, topic: str | None =
     from pathlib import Path
 
     _piccolo_env()
-    from contest.questions import transfer
+    from contest.questions import export, transfer
 
     file = Path(path)
     if action == "template":
-        file.write_bytes(transfer.template_file())
+        file.write_bytes(export.template_file())
         print(f"template written to {file}")
         return
     if action == "export":
-        file.write_bytes(asyncio.run(transfer.export_file(transfer.file_kind(file), topic, via="cli")))
+        file.write_bytes(asyncio.run(export.export_file(transfer.file_kind(file), topic, via="cli")))
         print(f"exported to {file}")
         return
     if not file.is_file():

@@ -12,7 +12,7 @@ from litestar.params import Body
 from litestar.response import Response, Template
 
 from contest.i18n import message
-from contest.questions import jobs, transfer
+from contest.questions import export, jobs, transfer
 from contest.questions.tables import Topic
 from contest.staff.guards import current_staff, require
 from contest.web import lang_of, page
@@ -109,11 +109,11 @@ class QuestionTransferController(Controller):
     @get("/export")
     async def export(self, request: Request, format: str = "xlsx", topic: str | None = None) -> Response:
         fmt = "csv" if format == "csv" else "xlsx"
-        data = await transfer.export_file(fmt, topic or None, staff_id=await _staff_id(request))
+        data = await export.export_file(fmt, topic or None, staff_id=await _staff_id(request))
         suffix = "-" + re.sub(r"[^\w-]", "", topic) if topic else ""
         name = f"cau-hoi{suffix}.{fmt}"
         return _attachment(data, name, "text/csv; charset=utf-8" if fmt == "csv" else XLSX)
 
     @get("/template")
     async def template(self) -> Response:
-        return _attachment(transfer.template_file(), "mau-nhap-cau-hoi.xlsx", XLSX)
+        return _attachment(export.template_file(), "mau-nhap-cau-hoi.xlsx", XLSX)

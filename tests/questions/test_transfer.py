@@ -15,7 +15,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from contest.questions import jobs, transfer
+from contest.questions import export, jobs, transfer
 from contest.questions.service import ensure_topics
 from contest.questions.tables import Option, Question, Topic
 from contest.questions.text import fold
@@ -217,8 +217,8 @@ async def test_an_export_imports_back_unchanged(fmt: str) -> None:
             correct="F", difficulty=3, active="không"),
     ]  # fmt: skip
     assert (await transfer.import_questions(xlsx(original), "goc.xlsx", dry_run=False)).imported == 3
-    before = await transfer.export_rows(slug)
-    exported = await transfer.export_file(fmt, slug)
+    before = await export.export_rows(slug)
+    exported = await export.export_file(fmt, slug)
     if fmt == "csv":
         assert exported.startswith(b"\xef\xbb\xbf")
     else:
@@ -228,8 +228,8 @@ async def test_an_export_imports_back_unchanged(fmt: str) -> None:
     await Question.delete().where(Question.id.is_in(ids))
     report = await transfer.import_questions(exported, f"xuat.{fmt}", dry_run=False)
     assert report.ok and report.imported == 3, report.lines()
-    assert await transfer.export_rows(slug) == before
-    assert await transfer.export_file(fmt, slug) == exported or fmt == "xlsx"  # xlsx zips carry timestamps
+    assert await export.export_rows(slug) == before
+    assert await export.export_file(fmt, slug) == exported or fmt == "xlsx"  # xlsx zips carry timestamps
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -252,7 +252,7 @@ async def test_the_cli_reports_bad_rows_and_exits_non_zero(tmp_path: Path) -> No
     done = cli("import", str(bad))
     assert done.returncode != 0 and not await questions_of(slug)
     good = tmp_path / "tot.csv"
-    good.write_bytes(transfer.to_csv([row(slug, unique(f"Câu CLI {i}")) for i in range(3)]))
+    good.write_bytes(export.to_csv([row(slug, unique(f"Câu CLI {i}")) for i in range(3)]))
     assert cli("import", str(good), "--dry-run").returncode == 0 and not await questions_of(slug)
     done = cli("import", str(good))
     assert done.returncode == 0 and "đã nhập 3 câu hỏi" in done.stdout and len(await questions_of(slug)) == 3

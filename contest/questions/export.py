@@ -1,0 +1,108 @@
+"""Question export: the bank as xlsx or UTF-8 CSV with BOM (Excel opens it right), re-importable unchanged,
+and the template organisers fill in."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from contest.questions.tables import Question
+from contest.questions.transfer import HEADER, INSTRUCTIONS, LETTERS, MAX_OPTIONS
+from contest.staff.service import audit
+
+
+async def export_rows(topic: str | None = None) -> list[list[Any]]:
+    """The bank (or one topic, by slug) as rows under HEADER: current questions, not the retired versions of edits."""
+    where = "q.replaced_by IS NULL" + (" AND t.slug = {}" if topic else "")
+    questions = await Question.raw(
+        f"""SELECT q.id, t.slug, q.difficulty, q.text, q.explanation, q.tags, q.active,
+                   array_agg(o.text ORDER BY o.position) AS options, array_agg(o.is_correct ORDER BY o.position) AS keys
+            FROM question q JOIN topic t ON t.id = q.topic JOIN option o ON o.question = q.id
+            WHERE {where} GROUP BY q.id, t.slug ORDER BY t.slug, q.id""",
+        *([topic] if topic else []),
+    )
+    out = []
+    for q in questions:
+        options = list(q["options"])[:MAX_OPTIONS]
+        correct = ",".join(LETTERS[i] for i, k in enumerate(q["keys"]) if k and i < MAX_OPTIONS)
+        out.append(
+            [
+                q["slug"],
+                q["difficulty"],
+                q["text"],
+                *options,
+                *[""] * (MAX_OPTIONS - len(options)),
+                correct,
+                q["explanation"],
+                ", ".join(q["tags"] or []),
+                "có" if q["active"] else "không",
+            ]
+        )
+    return out
+
+
+def to_xlsx(rows: list[list[Any]], instructions: bool = False) -> bytes:
+    """An xlsx workbook: the header and the rows (strings kept as text, never as formulas), plus the instructions sheet."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Câu hỏi")
+    widths = [22, 10, 60, *[30] * MAX_OPTIONS, 12, 40, 20, 10]
+    for i, width in enumerate(widths):
+        sheet.column_dimensions[LETTERS[i]].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for label in HEADER:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+    if instructions:
+        guide = book.create_sheet("Hướng dẫn")
+        guide.column_dimensions["A"].width = 110
+        for line in INSTRUCTIONS.read_text(encoding="utf-8").splitlines():
+            guide.append([line])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_csv(rows: list[list[Any]]) -> bytes:
+    """UTF-8 with a BOM (so Excel reads the Vietnamese right), comma-separated, CRLF."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+async def export_file(fmt: str, topic: str | None = None, *, staff_id: int | None = None, via: str = "web") -> bytes:
+    """The bank (or one topic) as xlsx or csv bytes; the export is recorded in the audit log."""
+    rows = await export_rows(topic)
+    await audit(staff_id, "questions.export", topic or "*", via=via, format=fmt, questions=len(rows))
+    return to_csv(rows) if fmt == "csv" else to_xlsx(rows)
+
+
+def template_file() -> bytes:
+    """The blank to fill in: the header, two example rows and the instructions sheet."""
+    examples = [
+        ["digital_awareness", 1, "Ngày Chuyển đổi số quốc gia là ngày nào?", "1/6", "10/10", "2/9", "20/11", "", "", "B",
+         "Ngày 10/10 hằng năm là Ngày Chuyển đổi số quốc gia.", "chuyển đổi số, ngày lễ", "có"],
+        ["Tương tác an toàn trên môi trường số", 2, "Những việc nào giúp bảo vệ tài khoản mạng xã hội?",
+         "Bật xác thực hai lớp", "Dùng chung mật khẩu cho mọi tài khoản", "Dùng mật khẩu mạnh, riêng cho từng tài khoản",
+         "Gửi mã OTP cho người lạ", "", "", "A,C", "Xác thực hai lớp và mật khẩu riêng làm kẻ gian khó chiếm tài khoản.",
+         "an toàn, mật khẩu", "có"],
+    ]  # fmt: skip
+    return to_xlsx(examples, instructions=True)
