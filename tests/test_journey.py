@@ -146,3 +146,24 @@ async def test_a_round_without_the_prediction_question_does_not_ask_it(client, n
     done = await register_by_form(client, case.slug)
     started = await client.post(f"/rounds/{case.round_id}/start", data={"_csrf_token": csrf_of(done.text)}, follow_redirects=True)
     assert "Câu 1/4" in started.text and "Dự đoán số người" not in started.text
+
+
+async def test_the_key_and_explanations_appear_only_once_the_round_has_closed(client, new_round, clock, worker) -> None:
+    from datetime import timedelta
+
+    case = await new_round(closes_in=timedelta(hours=2))
+    done = await register_by_form(client, case.slug)
+    started = await client.post(f"/rounds/{case.round_id}/start", data={"_csrf_token": csrf_of(done.text)}, follow_redirects=True)
+    attempt_id = int(re.search(r"/attempts/(\d+)/submit", started.text).group(1))
+    key = await answer_key(attempt_id)
+    await client.post(
+        f"/attempts/{attempt_id}/answers/1", data={"option": key[1][0]}, headers={"x-csrftoken": csrf_of(started.text)}
+    )
+    before = await client.post(
+        f"/attempts/{attempt_id}/submit", data={"_csrf_token": csrf_of(started.text)}, follow_redirects=True
+    )
+    assert "đáp án đúng" not in before.text and "công bố khi vòng thi kết thúc" in before.text
+    worker()
+    clock.advance(hours=3)
+    after = await client.get(f"/attempts/{attempt_id}/result")
+    assert after.text.count("✔ đáp án đúng") == 4 and "Câu 1 · trả lời đúng" in after.text

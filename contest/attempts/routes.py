@@ -84,8 +84,9 @@ class AttemptController(Controller):
 
     @get("/attempts/{attempt_id:int}/result", name="result")
     async def result(self, request: Request, attempt_id: int) -> Template:
-        result = await boards.attempt_result(attempt_id, _me(request))
-        return page("attempts/result.html", result=result, lang=lang_of(request))
+        me = _me(request)
+        result = await boards.attempt_result(attempt_id, me)
+        return page("attempts/result.html", result=result, review=await service.review(attempt_id, me), lang=lang_of(request))
 
     @get("/attempts/{attempt_id:int}/result/status")
     async def result_status(self, request: Request, attempt_id: int) -> Template:

@@ -337,3 +337,39 @@ async def attempts_of(contestant_id: int, round_id: int) -> list[dict]:
         contestant_id,
         round_id,
     )
+
+
+@dataclass
+class ReviewItem:
+    position: int
+    text: str
+    options: list[tuple[str, bool, bool]]  # (text, chosen, correct)
+    explanation: str
+
+    @property
+    def right(self) -> bool:
+        return any(chosen and correct for _, chosen, correct in self.options)
+
+
+async def review(attempt_id: int, contestant_id: int) -> list[ReviewItem] | None:
+    """The attempt with the key and explanations, once its round has closed (None before: the key stays hidden)."""
+    rows = await Attempt.raw(
+        "SELECT i.position, q.text, q.explanation, i.chosen, i.option_ids, r.closes_at FROM attempt a "
+        "JOIN round r ON r.id = a.round JOIN attempt_item i ON i.attempt = a.id JOIN question q ON q.id = i.question "
+        "WHERE a.id = {} AND a.contestant = {} AND a.status <> 'open' ORDER BY i.position",
+        attempt_id,
+        contestant_id,
+    )
+    if not rows or clock.now() < rows[0]["closes_at"]:
+        return None
+    option_ids = [o for row in rows for o in row["option_ids"]]
+    options = {r["id"]: r for r in await Attempt.raw("SELECT id, text, is_correct FROM option WHERE id = ANY({})", option_ids)}
+    return [
+        ReviewItem(
+            row["position"],
+            row["text"],
+            [(options[o]["text"], o == row["chosen"], options[o]["is_correct"]) for o in row["option_ids"]],
+            row["explanation"],
+        )
+        for row in rows
+    ]
