@@ -155,10 +155,11 @@ async def staff_user(staff_id: int, epoch: int) -> StaffUser | None:
     )
 
 
-async def logout_everywhere(staff_id: int) -> None:
-    """Every session of this person stops working."""
+async def logout_everywhere(staff_id: int, actor_id: int | None = None) -> None:
+    """Every session of this person stops working (recorded as done by actor_id, themselves by default)."""
     await Staff.update({Staff.session_epoch: Staff.session_epoch + 1}).where(Staff.id == staff_id)
-    await audit(staff_id, "logout.everywhere", "")
+    if actor_id is None or actor_id == staff_id:
+        await audit(staff_id, "logout.everywhere", "")
 
 
 async def audit(staff_id: int | None, action: str, target: str, **detail: Any) -> None:
@@ -380,7 +381,7 @@ async def reinvite(actor_id: int, staff_id: int) -> str:
 async def log_out_staff(actor_id: int, staff_id: int) -> None:
     """An admin ends every session of a staff member."""
     target = await _target(staff_id)
-    await logout_everywhere(staff_id)
+    await logout_everywhere(staff_id, actor_id)
     await audit(actor_id, "staff.logout_everywhere", target["email"], subject=staff_id)
 
 
