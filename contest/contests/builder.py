@@ -11,21 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from contest import clock
-from contest.attempts import service as attempts
 from contest.attempts.tables import Attempt
 from contest.contests.service import parse_quotas
 from contest.contests.tables import Contest, Round
 from contest.i18n import InputError, message
-from contest.leaderboard.service import participation
 from contest.people.service import GROUPS
-from contest.people.tables import Commune, Contestant
 from contest.questions.text import fold, nfc
-from contest.redis import async_redis
 from contest.staff.service import StaffUser, audit
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -403,100 +399,3 @@ async def publish_results(actor: StaffUser, round_id: int) -> None:
 async def _set_state(actor: StaffUser, row: dict, state: str) -> None:
     await Round.update({Round.state: state}).where(Round.id == row["id"])
     await audit(actor.id, f"round.{state}", f"{row['contest_slug']}#{row['number']}", previous=row["state"])
-
-
-# ---- previews and live counts ----------------------------------------------------------------------
-
-
-async def preview_contestant(actor: StaffUser, contest_id: int) -> int:
-    """The organiser's own stand-in contestant in a contest (phone "p<staff id>", never a real number)."""
-    phone = f"p{actor.id}"
-    found = await Contestant.select(Contestant.id).where((Contestant.contest == contest_id) & (Contestant.phone == phone)).first()
-    if found:
-        return int(found["id"])
-    commune = await Commune.select(Commune.code).where(Commune.province == HAI_PHONG).order_by(Commune.code).first()
-    commune = commune or await Commune.select(Commune.code).order_by(Commune.code).first()
-    if commune is None:
-        raise InputError({"commune": "commune_invalid"})
-    now = clock.now()
-    rows = await Contestant.raw(
-        "INSERT INTO contestant (contest, full_name, phone, birth_year, commune, \"group\", consented_at, created_at) "
-        "VALUES ({}, {}, {}, 1990, {}, 'officials', {}, {}) ON CONFLICT (contest, phone) DO UPDATE SET phone = EXCLUDED.phone "
-        "RETURNING id",
-        contest_id, actor.full_name[:100] or phone, phone, commune["code"], now, now,
-    )  # fmt: skip
-    return int(rows[0]["id"])
-
-
-async def start_preview(actor: StaffUser, round_id: int) -> int:
-    """An uncounted attempt of any round (drafts too), resumed while open: the organiser sees what contestants will."""
-    row = await round_row(round_id)
-    me = await preview_contestant(actor, row["contest"])
-    now = clock.now()
-    await attempts.close_expired(now, me)
-    current = await Attempt.raw("SELECT id FROM attempt WHERE contestant = {} AND round = {} AND status = 'open'", me, round_id)
-    if current:
-        return int(current[0]["id"])
-    short = await bank_can_fill(row["draw"])
-    if short:
-        raise BankShortfall(short)
-    attempt_id = await attempts.create_attempt(
-        round_id, me, row["draw"], now, now + timedelta(seconds=row["time_limit"]), preview=True
-    )
-    await audit(actor.id, "round.preview", f"{row['contest_slug']}#{row['number']}", attempt=attempt_id)
-    return attempt_id
-
-
-async def preview_owner(actor: StaffUser, attempt_id: int) -> int:
-    """The preview contestant behind an attempt, if it is this organiser's preview."""
-    rows = await Attempt.raw(
-        "SELECT a.contestant FROM attempt a JOIN contestant p ON p.id = a.contestant "
-        "WHERE a.id = {} AND a.preview AND p.phone = {}",
-        attempt_id,
-        f"p{actor.id}",
-    )
-    if not rows:
-        raise InputError({"attempt": "attempt_not_found"})
-    return int(rows[0]["contestant"])
-
-
-async def answer_key(attempt_id: int) -> dict[int, set[int]]:
-    """Position -> correct option ids: for the organiser's preview only."""
-    rows = await Attempt.raw(
-        "SELECT i.position, o.id FROM attempt_item i JOIN option o ON o.question = i.question AND o.is_correct "
-        "WHERE i.attempt = {}",
-        attempt_id,
-    )
-    key: dict[int, set[int]] = {}
-    for r in rows:
-        key.setdefault(r["position"], set()).add(r["id"])
-    return key
-
-
-@dataclass
-class LiveCounts:
-    open: int
-    submitted: int
-    scored: int
-    people: int
-    previews: int
-    communes: list[tuple[str, int, int]]
-
-
-async def live_counts(round_id: int) -> LiveCounts:
-    """Real attempts by status and people (PostgreSQL), and scored participation per commune (Redis)."""
-    rows = await Attempt.raw(
-        "SELECT count(*) FILTER (WHERE status = 'open' AND NOT preview) AS open, "
-        "count(*) FILTER (WHERE status = 'submitted' AND NOT preview) AS submitted, "
-        "count(*) FILTER (WHERE status = 'scored' AND NOT preview) AS scored, "
-        "count(DISTINCT contestant) FILTER (WHERE NOT preview) AS people, count(*) FILTER (WHERE preview) AS previews "
-        "FROM attempt WHERE round = {}",
-        round_id,
-    )
-    counts = await participation(async_redis(), round_id)
-    names = {
-        r["code"]: r["name"] for r in await Commune.select(Commune.code, Commune.name).where(Commune.code.is_in([*counts, 0]))
-    }
-    communes = sorted(((names.get(c, str(c)), p, a) for c, (p, a) in counts.items()), key=lambda x: (-x[1], -x[2], x[0]))
-    r = rows[0]
-    return LiveCounts(r["open"], r["submitted"], r["scored"], r["people"], r["previews"], communes)

@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 
 from contest import clock
 from contest.attempts import service as attempts
-from contest.contests import builder
+from contest.contests import builder, preview
 from contest.i18n import InputError
 from contest.people import service as people
 from contest.people.service import GROUPS
@@ -72,7 +72,7 @@ async def _round_refused(round_id: int, exc: InputError) -> Template:
 
 async def _live_page(template: str, round_id: int) -> Template:
     rnd = await builder.round_row(round_id)
-    return page(template, round=rnd, counts=await builder.live_counts(round_id), phase=builder.round_phase(rnd, clock.now()))
+    return page(template, round=rnd, counts=await preview.live_counts(round_id), phase=builder.round_phase(rnd, clock.now()))
 
 
 def _round_values(rnd: dict) -> dict[str, Any]:
@@ -196,14 +196,14 @@ class ContestBuilderController(Controller):
     @post("/rounds/{round_id:int}/preview")
     async def start_preview(self, request: Request, round_id: int) -> Template | Redirect:
         try:
-            attempt_id = await builder.start_preview(await _actor(request), round_id)
+            attempt_id = await preview.start_preview(await _actor(request), round_id)
         except InputError as exc:
             return await _round_refused(round_id, exc)
         return Redirect(path=f"/staff/contests/previews/{attempt_id}")
 
     @get("/previews/{attempt_id:int}", name="builder_preview")
     async def preview(self, request: Request, attempt_id: int) -> Template:
-        me = await builder.preview_owner(await _actor(request), attempt_id)
+        me = await preview.preview_owner(await _actor(request), attempt_id)
         view = await attempts.attempt_view(attempt_id, me)
         rnd = await builder.round_row(view.round_id)
         result = await attempts.attempts_of(me, view.round_id)
@@ -211,7 +211,7 @@ class ContestBuilderController(Controller):
             "contests/builder/preview.html",
             attempt=view,
             round=rnd,
-            key=await builder.answer_key(attempt_id),
+            key=await preview.answer_key(attempt_id),
             result=next((a for a in result if a["id"] == attempt_id), None),
         )
 
@@ -220,7 +220,7 @@ class ContestBuilderController(Controller):
         form = await request.form()
         option = str(form.get("option", ""))
         try:
-            me = await builder.preview_owner(await _actor(request), attempt_id)
+            me = await preview.preview_owner(await _actor(request), attempt_id)
             if not option.isdigit():
                 raise InputError({"option": "option_invalid"})
             await attempts.save_answer(attempt_id, me, position, int(option))
@@ -230,7 +230,7 @@ class ContestBuilderController(Controller):
 
     @post("/previews/{attempt_id:int}/submit")
     async def preview_submit(self, request: Request, attempt_id: int) -> Redirect:
-        me = await builder.preview_owner(await _actor(request), attempt_id)
+        me = await preview.preview_owner(await _actor(request), attempt_id)
         if (await attempts.submit(attempt_id, me)).first:
             await kick()
         return Redirect(path=f"/staff/contests/previews/{attempt_id}")

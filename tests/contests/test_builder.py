@@ -10,6 +10,7 @@ import pytest
 from contest.attempts import service as attempts
 from contest.attempts.tables import Attempt
 from contest.contests import builder
+from contest.contests.preview import live_counts
 from contest.contests.tables import Contest, Round
 from contest.demo import TOPICS
 from contest.i18n import InputError
@@ -279,7 +280,7 @@ async def test_an_organiser_previews_a_draft_round_uncounted_and_watches_live_co
     assert live.status_code == 200 and 'hx-trigger="every 5s"' in live.text
     counts = await client.get(f"/staff/contests/rounds/{case.round_id}/live/counts")
     assert re.search(r'class="live-open">1<', counts.text) and re.search(r'class="live-people">1<', counts.text)
-    assert (await builder.live_counts(case.round_id)).previews == 1
+    assert (await live_counts(case.round_id)).previews == 1
 
 
 async def test_only_organisers_and_admins_reach_the_builder(client) -> None:
