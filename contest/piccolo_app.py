@@ -8,6 +8,7 @@ from contest.attempts.tables import Attempt, AttemptItem
 from contest.contests.tables import Contest, Round
 from contest.people.tables import Commune, Contestant, Province
 from contest.questions.tables import Option, Question, Topic
+from contest.results.tables import RoundResult
 from contest.staff.tables import AuditEntry, Staff, StaffCommune
 
 APP_CONFIG = AppConfig(
@@ -27,6 +28,7 @@ APP_CONFIG = AppConfig(
         Staff,
         StaffCommune,
         AuditEntry,
+        RoundResult,
     ],
     migration_dependencies=[],
     commands=[],

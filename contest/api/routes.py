@@ -98,12 +98,12 @@ class PublicApi(Controller):
         return [CommuneOut(c["code"], c["name"]) for c in await people.communes_of(province)]
 
     @post("/contests/{slug:str}/register", middleware=[limit("register")])
-    async def register(self, slug: str, data: RegisterIn) -> TokenOut:
+    async def register(self, request: Request, slug: str, data: RegisterIn) -> TokenOut:
         info = await _contest(slug)
         reg = Registration(
             data.full_name, data.phone, data.birth_year, data.province or "", data.commune, data.group, data.consent
         )
-        contestant_id = await people.register(info.id, reg)
+        contestant_id = await people.register(info.id, reg, request.client.host if request.client else None)
         return TokenOut(auth.issue(contestant_id), contestant_id)
 
     @post("/contests/{slug:str}/identify", middleware=[limit("login")])

@@ -35,6 +35,8 @@ class Contest(Table):
     groups = Array(base_column=Varchar(length=20), default=list)
     # False while an organiser is still building it: not listed, no registrations.
     published = Boolean(default=True)
+    # "One prize per person across the contest": a winner of an earlier round is skipped in later ones.
+    one_prize_per_person = Boolean(default=False)
 
 
 class Round(Table):
@@ -53,5 +55,8 @@ class Round(Table):
     prizes = JSONB(default="[]")
     ask_prediction = Boolean(default=True)
     state = Varchar(length=12, default="published")
+    # Frozen when final results are computed: the real number of participants the prediction is judged against.
+    participants_final = Integer(null=True, default=None)
+    results_published_at = Timestamptz(null=True, default=None)
 
     one_number_per_contest = Unique([contest, number])

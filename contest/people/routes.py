@@ -46,7 +46,7 @@ class PeopleController(Controller):
             consent=data.get("consent") == "yes",
         )
         try:
-            contestant_id = await service.register(contest.id, reg)
+            contestant_id = await service.register(contest.id, reg, request.client.host if request.client else None)
         except InputError as exc:
             return await _form(contest, data, errors_of(request, exc), status_code=422)
         request.session["contestant"] = contestant_id

@@ -85,7 +85,7 @@ async def check_eligible(contest_id: int, commune: int, group: str) -> None:
         raise InputError(errors)
 
 
-async def register(contest_id: int, reg: Registration) -> int:
+async def register(contest_id: int, reg: Registration, ip: str | None = None) -> int:
     """Register a contestant for a contest; one registration per phone. Returns the contestant id."""
     clean = await validate(reg)
     await check_eligible(contest_id, clean["commune"], clean["group"])

@@ -29,5 +29,7 @@ class Contestant(Table):
     group = Varchar(length=20)
     consented_at = Timestamptz()
     created_at = Timestamptz()
+    # Where the registration came from: one of the duplicate-account signals, never shown publicly.
+    registered_ip = Varchar(length=45, null=True, default=None)
 
     one_registration_per_phone = Unique([contest, phone])
