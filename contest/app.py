@@ -26,10 +26,15 @@ from contest.contests.routes import ContestController
 from contest.db import close_pool, start_pool
 from contest.i18n import InputError, message
 from contest.leaderboard.routes import BoardController
+from contest.leaderboard.staff_routes import PopulationController
+from contest.officials.routes import OfficialsController
+from contest.people.duplicates_routes import DuplicatesController
 from contest.people.routes import PeopleController
 from contest.questions.bank_routes import QuestionBankController
 from contest.questions.transfer_routes import QuestionTransferController
 from contest.redis import async_redis, close_async_redis
+from contest.results.public_routes import PublicResultsController
+from contest.results.routes import StaffResultsController
 from contest.settings import ROOT, get_settings
 from contest.staff.people_routes import InvitationController, StaffPeopleController
 from contest.staff.routes import staff_router
@@ -111,12 +116,17 @@ def create_app(**overrides: Any) -> Litestar:
             BoardController,
             PublicApi,
             ContestantApi,
+            PublicResultsController,
             staff_router(
                 InvitationController,
                 StaffPeopleController,
                 QuestionBankController,
                 QuestionTransferController,
                 ContestBuilderController,
+                StaffResultsController,
+                OfficialsController,
+                PopulationController,
+                DuplicatesController,
             ),
             create_static_files_router(path="/media", directories=[settings.media_dir], name="media"),
             create_static_files_router(
