@@ -6,7 +6,8 @@ contest demo       load the demo contest (idempotent)
 contest web        the web server only
 contest worker     one RQ worker (scoring)
 contest cron       the scheduler that enqueues the sweep (auto-submit, re-kick, re-rank)
-contest rebuild-boards ROUND   rebuild a round's Redis boards from PostgreSQL
+contest leaderboards rebuild [--round N]   rebuild Redis boards from PostgreSQL (one round, or every round with scores)
+contest leaderboards check [--round N]     compare Redis with PostgreSQL, change nothing; exits 1 on differences
 contest questions import FILE [--dry-run] | export FILE [--topic SLUG] | template FILE   the question bank as xlsx/CSV
 """
 
@@ -95,11 +96,22 @@ def createadmin(email: str, name: str) -> None:
     print(f"admin #{staff_id} {email} created; sign in at /staff/login")
 
 
-def rebuild_boards(round_id: int) -> None:
+def leaderboards(action: str, round_id: int | None = None) -> None:
+    """Redis is a cache of PostgreSQL: rebuild the boards from it, or check them against it (exit 1 on differences)."""
     _piccolo_env()
-    from contest.leaderboard.rebuild import rebuild_round
+    from contest.leaderboard import rebuild
 
-    print(asyncio.run(rebuild_round(round_id)))
+    if action == "rebuild":
+        for line in asyncio.run(rebuild.rebuild(round_id)) or ["no round has scored attempts"]:
+            print(line)
+        return
+    reports = asyncio.run(rebuild.check(round_id))
+    for report in reports:
+        print("\n".join(report.lines()))
+    if not reports:
+        print("no round has scored attempts")
+    if any(not report.ok for report in reports):
+        raise SystemExit(1)
 
 
 def questions(action: str, path: str, dry_run: bool = False, topic: str | None = None) -> None:
@@ -195,8 +207,15 @@ def main(argv: list[str] | None = None) -> None:
     p_admin = sub.add_parser("createadmin", help="create an admin account (staff sign-in at /staff/login)")
     p_admin.add_argument("--email", required=True)
     p_admin.add_argument("--name", default="Quản trị viên")
-    p_rebuild = sub.add_parser("rebuild-boards", help="rebuild a round's Redis boards from PostgreSQL")
-    p_rebuild.add_argument("round_id", type=int)
+    p_boards = sub.add_parser("leaderboards", help="rebuild Redis boards from PostgreSQL, or check them against it")
+    b_sub = p_boards.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("rebuild", "drop and recompute every key of the round(s) from scored attempts"),
+        ("check", "report every difference between Redis and PostgreSQL; exit 1 if any"),
+    ):
+        b_sub.add_parser(action, help=text).add_argument(
+            "--round", dest="round_id", type=int, help="one round (default: every round with scored attempts)"
+        )
     p_questions = sub.add_parser("questions", help="import / export the question bank (xlsx or CSV)")
     q_sub = p_questions.add_subparsers(dest="action", required=True)
     q_import = q_sub.add_parser("import", help="check every row, then import all or nothing")
@@ -223,8 +242,8 @@ def main(argv: list[str] | None = None) -> None:
             cron()
         case "createadmin":
             createadmin(args.email, args.name)
-        case "rebuild-boards":
-            rebuild_boards(args.round_id)
+        case "leaderboards":
+            leaderboards(args.action, args.round_id)
         case "questions":
             questions(args.action, args.file, getattr(args, "dry_run", False), getattr(args, "topic", None))
 

@@ -16,6 +16,7 @@ from contest.api.schemas import (
     CommuneCountOut,
     CommuneOut,
     ContestOut,
+    GroupCountOut,
     IdentifyIn,
     OptionOut,
     PredictionIn,
@@ -81,6 +82,20 @@ async def _attempt_out(attempt_id: int, contestant_id: int) -> AttemptOut:
     )
 
 
+def _board_out(view: boards.BoardView) -> BoardOut:
+    return BoardOut(
+        view.round_id,
+        view.people,
+        [BoardRowOut(r.rank, r.name, r.phone, r.commune, r.correct, r.duration_ms) for r in view.rows],
+        [CommuneCountOut(c.code, c.name, c.people, c.attempts) for c in view.communes],
+        view.contest_slug,
+        view.commune,
+        view.group,
+        view.total,
+        [GroupCountOut(g.group, g.people, g.attempts) for g in view.groups],
+    )
+
+
 class PublicApi(Controller):
     path = "/api/v1"
     tags = ["public"]
@@ -113,16 +128,19 @@ class PublicApi(Controller):
         return TokenOut(auth.issue(contestant_id), contestant_id)
 
     @get("/rounds/{round_id:int}/board")
-    async def board(self, round_id: int, commune: int | None = None) -> BoardOut:
-        view = await boards.board_view(round_id, commune)
+    async def board(self, round_id: int, commune: int | None = None, group: str | None = None) -> BoardOut:
+        view = await boards.board_view(round_id, commune, group=group)
         if view is None:
             raise NotFoundException()
-        return BoardOut(
-            view.round_id,
-            view.people,
-            [BoardRowOut(r.rank, r.name, r.phone, r.commune, r.correct, r.duration_ms) for r in view.rows],
-            [CommuneCountOut(c.code, c.name, c.people, c.attempts) for c in view.communes],
-        )
+        return _board_out(view)
+
+    @get("/contests/{slug:str}/board")
+    async def contest_board(self, slug: str, commune: int | None = None, group: str | None = None) -> BoardOut:
+        """Each contestant's best result over every round of the contest."""
+        scope = await boards.contest_scope(slug)
+        if scope is None:
+            raise NotFoundException()
+        return _board_out(await boards.scope_view(scope, commune, group))
 
 
 class ContestantApi(Controller):

@@ -125,11 +125,25 @@ class CommuneCountOut(msgspec.Struct):
     attempts: int
 
 
+class GroupCountOut(msgspec.Struct):
+    group: str
+    people: int
+    attempts: int
+
+
 class BoardOut(msgspec.Struct):
-    round_id: int
+    """A public board: short names ("Nguyễn V. A.") and masked phones ("09x****678") only."""
+
+    round_id: int | None
     people: int
     top: list[BoardRowOut]
     communes: list[CommuneCountOut]
+    contest_slug: str = ""
+    commune: int | None = None
+    group: str | None = None
+    # How many are on the board shown (everyone's, one commune's or one group's).
+    total: int = 0
+    groups: list[GroupCountOut] = msgspec.field(default_factory=list)
 
 
 class ErrorOut(msgspec.Struct):

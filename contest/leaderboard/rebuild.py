@@ -1,20 +1,64 @@
-"""Rebuild a round's Redis boards from PostgreSQL, the truth."""
+"""Redis is a cache of PostgreSQL: rebuild a round's keys from the truth, or check them against it.
+
+`check_round` recomputes what every key of a round should hold (boards, commune boards, the
+participation counters, the ranked set) from scored attempts and reports each difference; it
+never writes. `rebuild_round` drops the round's keys and ranks every scored attempt again.
+"""
 
 from __future__ import annotations
 
-import asyncpg
+import fnmatch
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
-from contest.leaderboard.service import clear_round
+import asyncpg
+import redis.asyncio as aioredis
+
+from contest import keys
+from contest.leaderboard import scorecode
+from contest.leaderboard.service import clear_contest, clear_round
 from contest.redis import async_redis
 from contest.scoring.service import rank_ids
 from contest.settings import get_settings
 
+# What the scoring pipeline ranks (see scoring.service._FOR_RANKING_SQL): scored, never previews.
+_RANKABLE_SQL = """
+SELECT a.id, a.round, r.contest, a.contestant, p.commune, p."group", a.correct, a.duration_ms,
+       a.ranked_at IS NOT NULL AS ranked, GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open
+FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN round r ON r.id = a.round
+WHERE {} AND a.status = 'scored' AND NOT a.preview
+ORDER BY a.id
+"""
+_OF_ROUND = _RANKABLE_SQL.format("a.round = $1")
+_OF_CONTEST = _RANKABLE_SQL.format("r.contest = $1")
 
-async def rebuild_round(round_id: int, chunk: int = 5000) -> str:
+
+async def _connect() -> asyncpg.Connection:
+    return await asyncpg.connect(get_settings().db.url)
+
+
+def _progress(text: str) -> None:
+    print(f"\r  {text}", end="", file=sys.stderr, flush=True)
+
+
+async def rounds_with_scores(conn: asyncpg.Connection | None = None) -> list[int]:
+    """Every round with at least one scored attempt (previews aside), oldest first."""
+    own = conn is None
+    conn = conn or await _connect()
+    try:
+        rows = await conn.fetch("SELECT DISTINCT round FROM attempt WHERE status = 'scored' AND NOT preview ORDER BY round")
+    finally:
+        if own:
+            await conn.close()
+    return [row["round"] for row in rows]
+
+
+async def rebuild_round(round_id: int, chunk: int = 5000, quiet: bool = False) -> str:
     """Drop the round's keys and rank every scored attempt again, in chunks."""
     r = async_redis()
     await clear_round(r, round_id)
-    conn = await asyncpg.connect(get_settings().db.url)
+    conn = await _connect()
     try:
         ids = [
             row["id"]
@@ -23,8 +67,234 @@ async def rebuild_round(round_id: int, chunk: int = 5000) -> str:
         ranked = 0
         for start in range(0, len(ids), chunk):
             ranked += await rank_ids(conn, r, ids[start : start + chunk])
-            print(f"\r  {min(start + chunk, len(ids))}/{len(ids)} attempts", end="", flush=True)
-        print()
+            if not quiet:
+                _progress(f"round {round_id}: {min(start + chunk, len(ids))}/{len(ids)} attempts")
+        if not quiet and ids:
+            print(file=sys.stderr)
     finally:
         await conn.close()
     return f"round {round_id}: {ranked} attempts ranked from PostgreSQL"
+
+
+async def rebuild(round_id: int | None = None, quiet: bool = False) -> list[str]:
+    """Rebuild one round, or every round with scored attempts (and the contest-wide boards); one line per round."""
+    if round_id is not None:
+        # The contest-wide boards keep the best of every round (ZADD GT): this round's results go back on them.
+        return [await rebuild_round(round_id, quiet=quiet)]
+    conn = await _connect()
+    try:
+        rounds = await rounds_with_scores(conn)
+        contests = [row["contest"] for row in await conn.fetch("SELECT DISTINCT contest FROM round WHERE id = ANY($1)", rounds)]
+    finally:
+        await conn.close()
+    r = async_redis()
+    for contest_id in contests:
+        await clear_contest(r, contest_id)
+    return [await rebuild_round(rid, quiet=quiet) for rid in rounds]
+
+
+# --- Checking Redis against PostgreSQL ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way a key differs from what PostgreSQL says it should hold."""
+
+    key: str
+    problem: str  # missing_key, extra_key, wrong_type, missing, extra, wrong
+    member: str = ""
+    expected: object = None
+    actual: object = None
+
+    def __str__(self) -> str:
+        if self.problem in ("missing_key", "extra_key", "wrong_type"):
+            return f"{self.key}: {self.problem.replace('_', ' ')}" + (f" ({self.actual})" if self.actual else "")
+        return f"{self.key} [{self.member}]: {self.problem}, expected {self.expected}, found {self.actual}"
+
+
+@dataclass
+class RoundCheck:
+    """What the check found for one round's keys (or a contest's boards)."""
+
+    scope: str  # "round 12", "contest 3"
+    keys_checked: int = 0
+    attempts: int = 0
+    # Scored but not ranked yet (a worker between commit and Redis): the sweep ranks them.
+    unranked: int = 0
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def lines(self) -> list[str]:
+        head = f"{self.scope}: {self.keys_checked} keys, {self.attempts} scored attempts, "
+        head += "matches PostgreSQL" if self.ok else f"{len(self.differences)} differences"
+        if self.unranked:
+            head += f" ({self.unranked} attempts scored but not ranked yet)"
+        return [head, *(f"  {d}" for d in self.differences)]
+
+
+# Every key as PostgreSQL says it should be: ("zset", {member: score}) | ("hash", {field: count}) | ("set", {member}).
+Expected = dict[str, tuple[str, dict[str, int] | set[str]]]
+
+
+def _best(expected: Expected, key: str, member: str, score: int) -> None:
+    board = expected.setdefault(key, ("zset", {}))[1]
+    assert isinstance(board, dict)
+    board[member] = max(board.get(member, score), score)
+
+
+def _count(expected: Expected, key: str, field_: str, by: int = 1) -> None:
+    counts = expected.setdefault(key, ("hash", {}))[1]
+    assert isinstance(counts, dict)
+    counts[field_] = counts.get(field_, 0) + by
+
+
+def _score(row: asyncpg.Record) -> int:
+    return scorecode.encode(row["correct"] or 0, row["duration_ms"] or 0, row["after_open"])
+
+
+async def expected_round(conn: asyncpg.Connection, round_id: int) -> tuple[Expected, int, int]:
+    """What every Redis key of the round should hold; also (scored attempts, of which not yet ranked)."""
+    rows = await conn.fetch(_OF_ROUND, round_id)
+    expected: Expected = {}
+    seen: set[str] = set()
+    for row in rows:
+        member, commune, group = str(row["contestant"]), row["commune"], row["group"] or ""
+        first = member not in seen
+        seen.add(member)
+        expected.setdefault(keys.ranked(round_id), ("set", set()))[1].add(str(row["id"]))  # type: ignore[union-attr]
+        _best(expected, keys.board(round_id), member, _score(row))
+        _best(expected, keys.commune_board(round_id, commune), member, _score(row))
+        _count(expected, keys.attempts(round_id), str(commune))
+        _count(expected, keys.people(round_id), str(commune), int(first))
+        if group:  # the scoring script leaves group boards alone for a contestant without a group
+            _best(expected, keys.group_board(round_id, group), member, _score(row))
+            _count(expected, keys.group_attempts(round_id), group)
+            _count(expected, keys.group_people(round_id), group, int(first))
+    return expected, len(rows), sum(1 for row in rows if not row["ranked"])
+
+
+async def expected_contest(conn: asyncpg.Connection, contest_id: int) -> tuple[Expected, int, int]:
+    """What the contest-wide boards should hold: each person's best over every round of the contest."""
+    rows = await conn.fetch(_OF_CONTEST, contest_id)
+    expected: Expected = {}
+    for row in rows:
+        member, group = str(row["contestant"]), row["group"] or ""
+        _best(expected, keys.contest_board(contest_id), member, _score(row))
+        _best(expected, keys.contest_commune_board(contest_id, row["commune"]), member, _score(row))
+        if group:
+            _best(expected, keys.contest_group_board(contest_id, group), member, _score(row))
+    return expected, len(rows), sum(1 for row in rows if not row["ranked"])
+
+
+async def _actual_keys(r: aioredis.Redis, patterns: list[str], skip: str) -> set[str]:
+    """The keys matching the patterns, less the short-lived rendering caches (`skip`), which hold no results."""
+    found: set[str] = set()
+    for pattern in patterns:
+        async for key in r.scan_iter(match=pattern, count=1000):
+            key = key if isinstance(key, str) else key.decode()
+            if not fnmatch.fnmatchcase(key, skip):
+                found.add(key)
+    return found
+
+
+async def _type(r: aioredis.Redis, key: str) -> str:
+    found = await r.type(key)
+    return found if isinstance(found, str) else found.decode()
+
+
+async def _read(r: aioredis.Redis, key: str, kind: str) -> dict[str, int] | set[str] | None:
+    """A key's content in the shape `kind`, or None when Redis holds another type."""
+    if await _type(r, key) != kind:
+        return None
+    if kind == "zset":
+        rows: list[tuple[str, float]] = await r.zrange(key, 0, -1, withscores=True)  # type: ignore[assignment]
+        return {str(m): int(s) for m, s in rows}
+    if kind == "hash":
+        return {str(f): int(v) for f, v in (await r.hgetall(key)).items()}  # type: ignore[misc]
+    return {str(m) for m in await r.smembers(key)}  # type: ignore[misc]
+
+
+def _compare(key: str, want: dict[str, int] | set[str], got: dict[str, int] | set[str]) -> list[Difference]:
+    out: list[Difference] = []
+    if isinstance(want, set) or isinstance(got, set):
+        out += [Difference(key, "missing", m) for m in sorted(set(want) - set(got), key=_natural)]
+        out += [Difference(key, "extra", m) for m in sorted(set(got) - set(want), key=_natural)]
+        return out
+    for member in sorted(set(want) | set(got), key=_natural):
+        if member not in got:
+            out.append(Difference(key, "missing", member, want[member], None))
+        elif member not in want:
+            out.append(Difference(key, "extra", member, None, got[member]))
+        elif want[member] != got[member]:
+            out.append(Difference(key, "wrong", member, want[member], got[member]))
+    return out
+
+
+def _natural(member: str) -> tuple[int, str]:
+    return (int(member), "") if member.isdigit() else (0, member)
+
+
+async def _differences(r: aioredis.Redis, expected: Expected, actual: set[str]) -> list[Difference]:
+    out: list[Difference] = []
+    for key in sorted(actual | set(expected)):
+        if key not in expected:
+            out.append(Difference(key, "extra_key", actual=await _type(r, key)))
+        elif key not in actual:
+            out.append(Difference(key, "missing_key"))
+        else:
+            kind, want = expected[key]
+            got = await _read(r, key, kind)
+            if got is None:
+                out.append(Difference(key, "wrong_type", expected=kind, actual=await _type(r, key)))
+            else:
+                out += _compare(key, want, got)
+    return out
+
+
+async def _check(
+    scope: str, load: Callable[[asyncpg.Connection], Awaitable[tuple[Expected, int, int]]], patterns: list[str], skip: str
+) -> RoundCheck:
+    r = async_redis()
+    conn = await _connect()
+    try:
+        expected, scored, unranked = await load(conn)
+    finally:
+        await conn.close()
+    actual = await _actual_keys(r, patterns, skip)
+    return RoundCheck(scope, len(actual | set(expected)), scored, unranked, await _differences(r, expected, actual))
+
+
+async def check_round(round_id: int) -> RoundCheck:
+    """Compare every Redis key of a round with what PostgreSQL says; changes nothing."""
+    return await _check(
+        f"round {round_id}",
+        lambda conn: expected_round(conn, round_id),
+        keys.round_pattern(round_id),
+        keys.board_fragment(str(round_id), "*"),
+    )
+
+
+async def check_contest(contest_id: int) -> RoundCheck:
+    """Compare the contest-wide boards with the best result of each person over the contest's rounds."""
+    return await _check(
+        f"contest {contest_id}",
+        lambda conn: expected_contest(conn, contest_id),
+        keys.contest_pattern(contest_id),
+        keys.board_fragment(f"c{contest_id}", "*"),
+    )
+
+
+async def check(round_id: int | None = None) -> list[RoundCheck]:
+    """Check one round, or every round with scored attempts and the contest-wide boards of their contests."""
+    if round_id is not None:
+        return [await check_round(round_id)]
+    conn = await _connect()
+    try:
+        rounds = await rounds_with_scores(conn)
+        contests = [row["contest"] for row in await conn.fetch("SELECT DISTINCT contest FROM round WHERE id = ANY($1)", rounds)]
+    finally:
+        await conn.close()
+    return [*[await check_round(rid) for rid in rounds], *[await check_contest(cid) for cid in contests]]

@@ -5,7 +5,8 @@ PostgreSQL holds every result; everything here can be rebuilt from it (`rebuild_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
@@ -13,18 +14,43 @@ from contest import keys
 from contest.attempts.tables import Attempt
 from contest.i18n import InputError
 from contest.leaderboard import scorecode
-from contest.people.phone import mask_phone
+from contest.people.phone import mask_phone, short_name
+from contest.people.service import GROUPS
 from contest.redis import async_redis
 
 # Count an attempt once: the ranked set says whether it was counted before, so a replay changes nothing.
-# ZADD GT keeps a person's best attempt.
+# ZADD GT keeps a person's best attempt. The contestant's group boards and counters come with the
+# commune's; the contest-wide boards keep the best over every round (all values are final once scored,
+# so a replay or a rebuild of one round leaves them as they were).
 _RANK_LUA = """
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[5], ARGV[4], 1)
-if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then redis.call('HINCRBY', KEYS[4], ARGV[4], 1) end
+local new = not redis.call('ZSCORE', KEYS[2], ARGV[2])
+if new then redis.call('HINCRBY', KEYS[4], ARGV[4], 1) end
 redis.call('ZADD', KEYS[2], 'GT', ARGV[3], ARGV[2])
 redis.call('ZADD', KEYS[3], 'GT', ARGV[3], ARGV[2])
+if ARGV[5] ~= '' then
+  redis.call('HINCRBY', KEYS[8], ARGV[5], 1)
+  if new then redis.call('HINCRBY', KEYS[7], ARGV[5], 1) end
+  redis.call('ZADD', KEYS[6], 'GT', ARGV[3], ARGV[2])
+end
+if ARGV[6] ~= '0' then
+  redis.call('ZADD', KEYS[9], 'GT', ARGV[3], ARGV[2])
+  redis.call('ZADD', KEYS[10], 'GT', ARGV[3], ARGV[2])
+  if ARGV[5] ~= '' then redis.call('ZADD', KEYS[11], 'GT', ARGV[3], ARGV[2]) end
+end
 return 1
+"""
+
+# The best n, the member's score, how many are strictly better (equal results share a rank) and the size:
+# one round trip for "top 20 + my rank".
+_TOP_AND_RANK_LUA = """
+local rows = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+local total = redis.call('ZCARD', KEYS[1])
+if ARGV[2] == '' then return {rows, false, -1, total} end
+local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not score then return {rows, false, -1, total} end
+return {rows, score, redis.call('ZCOUNT', KEYS[1], '(' .. score, '+inf'), total}
 """
 
 
@@ -37,6 +63,9 @@ class ScoredAttempt:
     correct: int
     duration_ms: int
     submitted_after_open_s: int
+    # The contestant's group ("" leaves the group boards alone) and the round's contest (0: no contest boards).
+    group: str = ""
+    contest_id: int = 0
 
     @property
     def score(self) -> int:
@@ -57,8 +86,14 @@ async def rank_attempts(r: aioredis.Redis, attempts: list[ScoredAttempt]) -> int
                     keys.commune_board(a.round_id, a.commune),
                     keys.people(a.round_id),
                     keys.attempts(a.round_id),
+                    keys.group_board(a.round_id, a.group),
+                    keys.group_people(a.round_id),
+                    keys.group_attempts(a.round_id),
+                    keys.contest_board(a.contest_id),
+                    keys.contest_commune_board(a.contest_id, a.commune),
+                    keys.contest_group_board(a.contest_id, a.group),
                 ],
-                args=[a.attempt_id, a.contestant_id, a.score, a.commune],
+                args=[a.attempt_id, a.contestant_id, a.score, a.commune, a.group, a.contest_id],
                 client=pipe,
             )
         results = await pipe.execute()
@@ -66,12 +101,12 @@ async def rank_attempts(r: aioredis.Redis, attempts: list[ScoredAttempt]) -> int
 
 
 @dataclass(frozen=True)
-class Standing:
+class Place:
+    """One contestant's place on one board."""
+
     score: int
     rank: int
     of: int
-    commune_rank: int
-    commune_of: int
 
     @property
     def correct(self) -> int:
@@ -80,6 +115,14 @@ class Standing:
     @property
     def duration_ms(self) -> int:
         return scorecode.decode(self.score)[1]
+
+
+@dataclass(frozen=True)
+class Standing(Place):
+    """A place on the round's board, with the place in the contestant's commune."""
+
+    commune_rank: int
+    commune_of: int
 
 
 async def standing(r: aioredis.Redis, round_id: int, contestant_id: int, commune: int) -> Standing | None:
@@ -102,11 +145,38 @@ async def top(r: aioredis.Redis, round_id: int, n: int = 20, commune: int | None
     """The best n as (rank, contestant id, score), ties sharing a rank."""
     key = keys.board(round_id) if commune is None else keys.commune_board(round_id, commune)
     rows: list[tuple[str, float]] = await r.zrevrange(key, 0, n - 1, withscores=True)  # type: ignore[assignment]
+    return _ranked(rows)
+
+
+def _ranked(rows: Sequence[tuple[str | bytes, float]]) -> list[tuple[int, int, int]]:
     out: list[tuple[int, int, int]] = []
     for i, (member, score) in enumerate(rows):
         rank = out[-1][0] if out and out[-1][2] == int(score) else i + 1
         out.append((rank, int(member), int(score)))
     return out
+
+
+async def top_and_rank(
+    r: aioredis.Redis, key: str, n: int = 20, contestant_id: int | None = None
+) -> tuple[list[tuple[int, int, int]], int, Place | None]:
+    """The best n of a board (rank, contestant id, score), its size, and one contestant's place: one round trip."""
+    script = r.register_script(_TOP_AND_RANK_LUA)
+    flat, score, above, total = await script(keys=[key], args=[n, "" if contestant_id is None else contestant_id])
+    rows = [(flat[i], float(flat[i + 1])) for i in range(0, len(flat), 2)]
+    place = Place(int(float(score)), int(above) + 1, int(total)) if score else None
+    return _ranked(rows), int(total), place
+
+
+async def place_on(r: aioredis.Redis, key: str, contestant_id: int) -> Place | None:
+    """One contestant's place on one board, equal results sharing a rank."""
+    score = await r.zscore(key, contestant_id)
+    if score is None:
+        return None
+    async with r.pipeline(transaction=False) as pipe:
+        pipe.zcount(key, f"({int(score)}", "+inf")
+        pipe.zcard(key)
+        above, total = await pipe.execute()
+    return Place(int(score), above + 1, total)
 
 
 async def participation(r: aioredis.Redis, round_id: int) -> dict[int, tuple[int, int]]:
@@ -118,9 +188,31 @@ async def participation(r: aioredis.Redis, round_id: int) -> dict[int, tuple[int
     return {int(c): (int(people.get(c, 0)), int(n)) for c, n in attempts.items()}
 
 
+async def group_participation(r: aioredis.Redis, round_id: int) -> dict[str, tuple[int, int]]:
+    """Contestant group -> (people, attempts) scored so far in the round."""
+    async with r.pipeline(transaction=False) as pipe:
+        pipe.hgetall(keys.group_people(round_id))
+        pipe.hgetall(keys.group_attempts(round_id))
+        people, attempts = await pipe.execute()
+    return {_text(g): (int(people.get(g, 0)), int(n)) for g, n in attempts.items()}
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 async def clear_round(r: aioredis.Redis, round_id: int) -> None:
     """Drop every key of a round (before a rebuild)."""
-    for pattern in keys.round_pattern(round_id):
+    await _drop(r, keys.round_pattern(round_id))
+
+
+async def clear_contest(r: aioredis.Redis, contest_id: int) -> None:
+    """Drop the contest-wide boards (before ranking every round of the contest again)."""
+    await _drop(r, keys.contest_pattern(contest_id))
+
+
+async def _drop(r: aioredis.Redis, patterns: list[str]) -> None:
+    for pattern in patterns:
         async for key in r.scan_iter(match=pattern, count=1000):
             await r.delete(key)
 
@@ -174,6 +266,60 @@ async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
     )
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a public board ranks: one round, or the whole contest (each person's best over its rounds)."""
+
+    contest_id: int
+    contest_slug: str
+    contest_title: str
+    round_id: int | None = None
+    round_title: str = ""
+
+    @property
+    def tag(self) -> str:
+        """ "12" for round 12, "c3" for contest 3: the cache keys' name for the scope."""
+        return str(self.round_id) if self.round_id is not None else f"c{self.contest_id}"
+
+    @property
+    def title(self) -> str:
+        return self.round_title or self.contest_title
+
+    def key(self, commune: int | None = None, group: str | None = None) -> str:
+        """The sorted set of the whole scope, one commune's or one group's."""
+        if self.round_id is not None:
+            if commune is not None:
+                return keys.commune_board(self.round_id, commune)
+            return keys.group_board(self.round_id, group) if group else keys.board(self.round_id)
+        if commune is not None:
+            return keys.contest_commune_board(self.contest_id, commune)
+        return keys.contest_group_board(self.contest_id, group) if group else keys.contest_board(self.contest_id)
+
+
+async def round_scope(round_id: int) -> Scope | None:
+    """The board scope of one round, or None when there is no such round."""
+    rows = await Attempt.raw(
+        "SELECT r.title, c.id, c.slug, c.title AS contest_title FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
+        round_id,
+    )
+    return Scope(rows[0]["id"], rows[0]["slug"], rows[0]["contest_title"], round_id, rows[0]["title"]) if rows else None
+
+
+async def contest_scope(slug: str) -> Scope | None:
+    """The board scope of a whole contest, or None when there is no such published contest."""
+    rows = await Attempt.raw("SELECT id, slug, title FROM contest WHERE slug = {} AND published", slug)
+    return Scope(rows[0]["id"], rows[0]["slug"], rows[0]["title"]) if rows else None
+
+
+def view_filter(commune: int | None, group: str | None) -> tuple[int | None, str | None, str]:
+    """One view of a board at a time (a commune's, else a known group's, else everyone's), and its cache name."""
+    if commune is not None:
+        return commune, None, f"c{commune}"
+    if group in GROUPS:
+        return None, group, f"g{group}"
+    return None, None, "all"
+
+
 @dataclass
 class BoardRow:
     rank: int
@@ -193,8 +339,15 @@ class CommuneRow:
 
 
 @dataclass
+class GroupRow:
+    group: str
+    people: int
+    attempts: int
+
+
+@dataclass
 class BoardView:
-    round_id: int
+    round_id: int | None
     round_title: str
     contest_slug: str
     contest_title: str
@@ -202,18 +355,15 @@ class BoardView:
     rows: list[BoardRow]
     communes: list[CommuneRow]
     people: int
+    group: str | None = None
+    groups: list[GroupRow] = field(default_factory=list)
+    total: int = 0
+    commune_name: str = ""
+    scope: Scope | None = None
 
 
-async def board_view(round_id: int, commune: int | None = None, n: int = 20) -> BoardView | None:
-    """A public board: the best n (phones masked) and participation by commune, most people first."""
-    rounds = await Attempt.raw(
-        "SELECT r.id, r.title, c.slug, c.title AS contest_title FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
-        round_id,
-    )
-    if not rounds:
-        return None
-    r = async_redis()
-    best = await top(r, round_id, n, commune)
+async def public_rows(best: list[tuple[int, int, int]]) -> list[BoardRow]:
+    """Board rows for the public: short names and masked phones only, never what identifies a person."""
     people = {
         row["id"]: row
         for row in await Attempt.raw(
@@ -226,23 +376,106 @@ async def board_view(round_id: int, commune: int | None = None, n: int = 20) -> 
     for rank, cid, score in best:
         correct, duration, _ = scorecode.decode(score)
         p = people[cid]
-        rows.append(BoardRow(rank, p["full_name"], mask_phone(p["phone"]), p["commune"], correct, duration))
-    counts = await participation(r, round_id)
+        rows.append(BoardRow(rank, short_name(p["full_name"]), mask_phone(p["phone"]), p["commune"], correct, duration))
+    return rows
+
+
+async def board_rows(scope: Scope, commune: int | None, group: str | None, n: int = 20) -> tuple[list[BoardRow], int]:
+    """The best n of one view of a scope, for the public, and how many are on that board."""
+    best, total, _ = await top_and_rank(async_redis(), scope.key(commune, group), n)
+    return await public_rows(best), total
+
+
+async def board_view(round_id: int, commune: int | None = None, n: int = 20, group: str | None = None) -> BoardView | None:
+    """A public round board: the best n (short names, masked phones) and participation by commune and group."""
+    scope = await round_scope(round_id)
+    return await scope_view(scope, commune, group, n) if scope else None
+
+
+async def scope_view(scope: Scope, commune: int | None = None, group: str | None = None, n: int = 20) -> BoardView:
+    """A public board of a round or a contest, one view of it, with participation by commune and group."""
+    commune, group, _ = view_filter(commune, group)
+    # n = 0: the caller shows the top from the shared live fragment and needs only the counts.
+    rows, total = await board_rows(scope, commune, group, n) if n > 0 else ([], 0)
+    if scope.round_id is not None:
+        r = async_redis()
+        counts = await participation(r, scope.round_id)
+        by_group = await group_participation(r, scope.round_id)
+    else:
+        from contest.leaderboard.collective import collective
+
+        ranking = await collective(scope)
+        counts = {c.code: (c.people, c.attempts) for c in ranking.communes if c.people}
+        by_group = {g.code: (g.people, g.attempts) for g in ranking.groups if g.people}
     names = {
-        row["code"]: row["name"] for row in await Attempt.raw("SELECT code, name FROM commune WHERE code = ANY({})", list(counts))
+        row["code"]: row["name"]
+        for row in await Attempt.raw(
+            "SELECT code, name FROM commune WHERE code = ANY({})", [*counts, *([commune] if commune is not None else [])]
+        )
     }
     communes = sorted(
         (CommuneRow(code, names.get(code, str(code)), p, a) for code, (p, a) in counts.items()),
         key=lambda c: (-c.people, -c.attempts, c.name),
     )
-    info = rounds[0]
+    groups = sorted((GroupRow(g, p, a) for g, (p, a) in by_group.items()), key=lambda g: (-g.people, -g.attempts, g.group))
     return BoardView(
-        round_id,
-        info["title"],
-        info["slug"],
-        info["contest_title"],
+        scope.round_id,
+        scope.round_title,
+        scope.contest_slug,
+        scope.contest_title,
         commune,
         rows,
         communes,
         sum(c.people for c in communes),
+        group,
+        groups,
+        total,
+        names.get(commune, "") if commune is not None else "",
+        scope,
     )
+
+
+@dataclass
+class MyPlaces:
+    """A contestant's own places on a scope's boards: everyone's, their commune's, their group's."""
+
+    name: str
+    phone: str
+    commune_name: str
+    group: str
+    overall: Place | None
+    in_commune: Place | None
+    in_group: Place | None
+
+
+async def my_places(scope: Scope, contestant_id: int) -> MyPlaces | None:
+    """Where one contestant of the scope's contest stands (None when they are not registered in it)."""
+    rows = await Attempt.raw(
+        'SELECT p.full_name, p.phone, p.commune, p."group", m.name AS commune_name '
+        "FROM contestant p JOIN commune m ON m.code = p.commune WHERE p.id = {} AND p.contest = {}",
+        contestant_id,
+        scope.contest_id,
+    )
+    if not rows:
+        return None
+    p = rows[0]
+    r = async_redis()
+    return MyPlaces(
+        short_name(p["full_name"]),
+        mask_phone(p["phone"]),
+        p["commune_name"],
+        p["group"],
+        await place_on(r, scope.key(), contestant_id),
+        await place_on(r, scope.key(commune=p["commune"]), contestant_id),
+        await place_on(r, scope.key(group=p["group"]), contestant_id),
+    )
+
+
+async def cached_text(key: str, seconds: float, make: Callable[[], Awaitable[str]]) -> str:
+    """A text shared by every viewer for a few seconds: under a crowd, one computation per interval."""
+    r = async_redis()
+    text = await r.get(key)
+    if text is None:
+        text = await make()
+        await r.set(key, text, px=int(seconds * 1000))
+    return str(text)

@@ -1,12 +1,55 @@
-"""Staff pages: /communes (being built)."""
+"""Staff pages: /communes, the population of each commune (the base of participation rates), imported from xlsx."""
 
 from __future__ import annotations
 
-from litestar import Controller
+from typing import Annotated, Any
 
-from contest.staff.guards import require
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Response, Template
+
+from contest.i18n import InputError, message
+from contest.leaderboard import collective
+from contest.staff.guards import current_staff, require
+from contest.staff.service import audit
+from contest.web import errors_of, lang_of, page
+
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class PopulationController(Controller):
     path = "/communes"
     guards = [require("organiser")]
+
+    @get("/", name="communes_population")
+    async def index(self) -> Template:
+        return page("leaderboard/population.html", report=None, lines=[], errors={})
+
+    @get("/template")
+    async def template(self) -> Response[bytes]:
+        return Response(
+            await collective.population_template(),
+            media_type=XLSX,
+            headers={"content-disposition": 'attachment; filename="dan-so-xa-phuong.xlsx"'},
+        )
+
+    @post("/import", request_max_body_size=collective.MAX_BYTES * 2)
+    async def upload(self, request: Request, data: Multipart) -> Template:
+        """Every row checked first; one bad row and nothing is written, the report says which rows to fix."""
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile):
+            errors = {"file": message("population_upload_missing", lang_of(request))}
+            return page("leaderboard/population.html", status_code=422, report=None, lines=[], errors=errors)
+        try:
+            report = await collective.import_population(await upload.read())
+        except InputError as exc:
+            return page("leaderboard/population.html", status_code=422, report=None, lines=[], errors=errors_of(request, exc))
+        lang = lang_of(request)
+        lines = [message(code, lang, row=row, **params) for row, code, params in report.problems]
+        if report.ok:
+            user = await current_staff(request)
+            await audit(user.id if user else None, "communes.population", upload.filename or "", communes=report.updated)
+        return page("leaderboard/population.html", status_code=200 if report.ok else 422, report=report, lines=lines, errors={})

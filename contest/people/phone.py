@@ -20,5 +20,15 @@ def normalise_phone(raw: str) -> str | None:
 
 
 def mask_phone(phone: str) -> str:
-    """0912345678 -> 0912***678, for public pages."""
-    return phone[:4] + "***" + phone[-3:] if len(phone) >= 8 else "***"
+    """0912345678 -> 09x****678, for public pages: the network prefix and the last three digits only."""
+    if len(phone) < 8:
+        return "***"
+    return phone[:2] + "x" + "*" * (len(phone) - 6) + phone[-3:]
+
+
+def short_name(full_name: str) -> str:
+    """Nguyễn Văn An -> Nguyễn V. A., for public pages: the family name and the initials of the rest."""
+    words = full_name.split()
+    if len(words) < 2:
+        return words[0] if words else ""
+    return " ".join([words[0], *(w[0].upper() + "." for w in words[1:])])

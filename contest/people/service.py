@@ -91,9 +91,9 @@ async def register(contest_id: int, reg: Registration, ip: str | None = None) ->
     await check_eligible(contest_id, clean["commune"], clean["group"])
     now = clock.now()
     try:
-        rows = await Contestant.insert(Contestant(contest=contest_id, consented_at=now, created_at=now, **clean)).returning(
-            Contestant.id
-        )
+        rows = await Contestant.insert(
+            Contestant(contest=contest_id, consented_at=now, created_at=now, registered_ip=ip, **clean)
+        ).returning(Contestant.id)
     except asyncpg.UniqueViolationError as exc:
         raise InputError({"phone": "phone_taken"}) from exc
     return int(rows[0]["id"])

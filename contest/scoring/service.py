@@ -29,7 +29,7 @@ RETURNING a.id
 
 _FOR_RANKING_SQL = """
 SELECT a.id, a.round, a.contestant, p.commune, a.correct, a.duration_ms,
-       GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open
+       GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open, p."group", r.contest
 FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN round r ON r.id = a.round
 WHERE a.id = ANY($1::bigint[]) AND NOT a.preview
 """
@@ -74,6 +74,8 @@ async def rank_ids(conn: asyncpg.Connection, r: aioredis.Redis, ids: list[int]) 
                 row["correct"],
                 row["duration_ms"] or 0,
                 row["after_open"],
+                row["group"],
+                row["contest"],
             )
             for row in rows
         ],

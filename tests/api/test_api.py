@@ -21,6 +21,10 @@ async def test_the_whole_journey_over_json(client, new_round, worker) -> None:
         },
     )
     assert reg.status_code == 201, reg.text
+    from contest.people.tables import Contestant
+
+    stored = await Contestant.select(Contestant.registered_ip).where(Contestant.id == reg.json()["contestant_id"]).first()
+    assert stored["registered_ip"] == "127.0.0.1"  # a duplicate-account signal
     auth = {"authorization": f"Bearer {reg.json()['token']}"}
     again = await client.post(f"/api/v1/contests/{case.slug}/identify", json={"phone": "+84934567890", "birth_year": 2001})
     assert again.json()["contestant_id"] == reg.json()["contestant_id"]
@@ -40,7 +44,7 @@ async def test_the_whole_journey_over_json(client, new_round, worker) -> None:
     result = (await client.get(f"/api/v1/attempts/{attempt['id']}/result", headers=auth)).json()
     assert result["ready"] and result["correct"] == 4 and result["best"]["rank"] == 1
     board = (await client.get(f"/api/v1/rounds/{case.round_id}/board")).json()
-    assert board["people"] == 1 and board["top"][0]["phone"] == "0934***890"
+    assert board["people"] == 1 and board["top"][0]["phone"] == "09x****890"
 
 
 async def test_api_errors_are_clear_and_vietnamese_first(client, new_round) -> None:

@@ -20,7 +20,7 @@ def test_numbers_that_are_not_vietnamese_phones_are_refused(raw: str) -> None:
 
 
 def test_public_pages_show_masked_phones() -> None:
-    assert mask_phone("0912345678") == "0912***678"
+    assert mask_phone("0912345678") == "09x****678"
 
 
 async def test_registration_stores_clean_values_and_identifies_by_phone_and_birth_year(new_round) -> None:

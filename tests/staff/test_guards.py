@@ -5,7 +5,7 @@ import re
 from tests.staff.test_signin import sign_in, staff
 
 PUBLIC = ("/staff/login", "/staff/logout", "/staff/invite")
-OFFICIALS_ALLOWED = ("/staff/", "/staff/logout-everywhere")
+OFFICIALS_ALLOWED = ("/staff/", "/staff/logout-everywhere", "/staff/officials/", "/staff/officials/api/communes")
 
 
 def staff_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

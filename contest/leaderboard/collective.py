@@ -1,0 +1,292 @@
+"""Collective rankings: communes and contestant groups by participants, attempts, average best score,
+participants per 1,000 inhabitants and coverage; and the population import they rest on.
+
+Counted in PostgreSQL (the truth: the average of best scores is not on the Redis boards) and shared by
+every viewer for a minute through Redis.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import openpyxl
+
+from contest import keys
+from contest.db import engine
+from contest.i18n import InputError
+from contest.leaderboard.service import Scope
+from contest.people.service import GROUPS
+from contest.people.tables import Commune
+from contest.redis import async_redis
+
+CACHE_SECONDS = 60
+SORTS = ("people", "attempts", "average", "rate")
+
+# Per contestant of the scope: their scored attempts and their best result; then per commune and per group.
+# A contest's scope is every round of it, so a contestant's best is their best over the rounds.
+_BEST_SQL = """
+WITH best AS (
+    SELECT a.contestant, count(*) AS attempts, max(a.correct) AS best
+    FROM attempt a
+    WHERE a.round = ANY($1::int[]) AND a.status = 'scored' AND NOT a.preview
+    GROUP BY a.contestant)
+SELECT p.commune, p."group", count(*) AS people, sum(b.attempts)::bigint AS attempts, sum(b.best)::bigint AS best_sum
+FROM best b JOIN contestant p ON p.id = b.contestant
+GROUP BY p.commune, p."group"
+"""
+
+# The contest's eligible area: its communes, else every commune of its provinces, else every commune of the
+# provinces its contestants come from.
+_AREA_SQL = """
+WITH c AS (SELECT provinces, communes FROM contest WHERE id = $1)
+SELECT m.code, m.name, m.population FROM commune m, c
+WHERE CASE
+    WHEN cardinality(c.communes) > 0 THEN m.code = ANY(c.communes)
+    WHEN cardinality(c.provinces) > 0 THEN m.province = ANY(c.provinces)
+    ELSE m.province IN (SELECT DISTINCT x.province FROM contestant p JOIN commune x ON x.code = p.commune
+                        WHERE p.contest = $1)
+END
+"""
+
+
+@dataclass
+class CollectiveRow:
+    code: Any  # commune code (int) or group slug (str)
+    name: str
+    people: int = 0
+    attempts: int = 0
+    best_sum: int = 0
+    population: int | None = None
+    # For a group: the communes of the area where it has at least one participant.
+    communes_covered: int = 0
+    rank: int = 0
+
+    @property
+    def average(self) -> float | None:
+        """Average best score (correct answers) of the participants."""
+        return self.best_sum / self.people if self.people else None
+
+    @property
+    def rate(self) -> float | None:
+        """Participants per 1,000 inhabitants, when the population is known."""
+        return self.people * 1000 / self.population if self.population else None
+
+
+@dataclass
+class Collective:
+    communes: list[CollectiveRow]
+    groups: list[CollectiveRow]
+    # Communes of the area with at least one participant, and how many communes the area has.
+    covered: int = 0
+    area: int = 0
+    group_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def coverage(self) -> str:
+        return f"{self.covered}/{self.area}"
+
+
+async def _rounds_of(scope: Scope) -> list[int]:
+    if scope.round_id is not None:
+        return [scope.round_id]
+    rows = await Commune.raw("SELECT id FROM round WHERE contest = {}", scope.contest_id)
+    return [row["id"] for row in rows]
+
+
+async def count_collective(scope: Scope) -> Collective:
+    """Communes of the area and contestant groups, with their participants, attempts and best scores (uncached)."""
+    conn = await engine().get_new_connection() if engine().pool is None else None
+    try:
+        runner = conn if conn is not None else engine().pool
+        assert runner is not None
+        area = await runner.fetch(_AREA_SQL, scope.contest_id)
+        counted = await runner.fetch(_BEST_SQL, await _rounds_of(scope))
+    finally:
+        if conn is not None:
+            await conn.close()
+    communes = {row["code"]: CollectiveRow(row["code"], row["name"], population=row["population"]) for row in area}
+    groups: dict[str, CollectiveRow] = {}
+    covered_by_group: dict[str, set[int]] = {}
+    for row in counted:
+        commune = communes.get(row["commune"])
+        if commune is None:  # a contestant from outside the area (the area changed after registrations)
+            continue
+        group = groups.setdefault(row["group"], CollectiveRow(row["group"], row["group"]))
+        for target in (commune, group):
+            target.people += row["people"]
+            target.attempts += row["attempts"]
+            target.best_sum += row["best_sum"]
+        covered_by_group.setdefault(row["group"], set()).add(row["commune"])
+    for slug, codes in covered_by_group.items():
+        groups[slug].communes_covered = len(codes)
+    contest_groups = await Commune.raw("SELECT groups FROM contest WHERE id = {}", scope.contest_id)
+    for slug in contest_groups[0]["groups"] if contest_groups and contest_groups[0]["groups"] else GROUPS:
+        groups.setdefault(slug, CollectiveRow(slug, slug))
+    return Collective(
+        list(communes.values()),
+        list(groups.values()),
+        sum(1 for c in communes.values() if c.people),
+        len(communes),
+    )
+
+
+async def collective(scope: Scope) -> Collective:
+    """The collective rankings of a round or a contest, shared for a minute by every viewer."""
+    r = async_redis()
+    key = keys.collective(scope.tag)
+    cached = await r.get(key)
+    if cached is not None:
+        data = json.loads(cached)
+        return Collective(
+            [CollectiveRow(**row) for row in data["communes"]],
+            [CollectiveRow(**row) for row in data["groups"]],
+            data["covered"],
+            data["area"],
+        )
+    result = await count_collective(scope)
+    await r.set(key, json.dumps(asdict(result)), ex=CACHE_SECONDS)
+    return result
+
+
+def ranked(rows: list[CollectiveRow], by: str = "people") -> list[CollectiveRow]:
+    """Best first by one measure (participants, attempts, average best score or rate per 1,000), ties sharing a rank;
+    rows without a value for the measure (no participants, no population) last."""
+    by = by if by in SORTS else "people"
+
+    def value(row: CollectiveRow) -> float | None:
+        return {"people": row.people, "attempts": row.attempts, "average": row.average, "rate": row.rate}[by]
+
+    def order(row: CollectiveRow) -> tuple[int, float, int, str]:
+        v = value(row)
+        return (v is None, -(v or 0), -row.people, str(row.name))
+
+    out = sorted(rows, key=order)
+    for i, row in enumerate(out):
+        same = i and value(out[i - 1]) == value(row)
+        row.rank = out[i - 1].rank if same else i + 1
+    return out
+
+
+# --- Population import ------------------------------------------------------------------------
+
+POPULATION_HEADER = ["Mã xã/phường", "Tên xã/phường", "Dân số"]
+MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class PopulationReport:
+    rows: int = 0
+    updated: int = 0
+    # (row number in the sheet, message code, params)
+    problems: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _fold(text: str) -> str:
+    """Name matching that ignores case, spacing and the đ/accents written one way or another."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return " ".join(text.casefold().split())
+
+
+def _cell_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = str(value or "").strip().replace(".", "").replace(",", "").replace(" ", "")
+    return int(text) if text.isdigit() else None
+
+
+async def import_population(content: bytes) -> PopulationReport:
+    """Read an xlsx (commune code or name, population) and store every population, or nothing when a row is bad."""
+    report = PopulationReport()
+    if len(content) > MAX_BYTES:
+        raise InputError({"file": "population_file_too_big"})
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a file that is not xlsx
+        raise InputError({"file": "population_file_unreadable"}) from exc
+    sheet = book.worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    book.close()
+    communes = await Commune.select(Commune.code, Commune.name)
+    codes = {c["code"] for c in communes}
+    by_name: dict[str, list[int]] = {}
+    for c in communes:
+        by_name.setdefault(_fold(c["name"]), []).append(c["code"])
+    updates: dict[int, int] = {}
+    seen: dict[int, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [*(row or ()), None, None, None][:3]
+        if all(v is None or str(v).strip() == "" for v in cells):
+            continue
+        report.rows += 1
+        code_cell, name_cell, population_cell = cells
+        code = _cell_int(code_cell) if code_cell not in (None, "") else None
+        name = str(name_cell or "").strip()
+        if code is None and code_cell not in (None, ""):
+            report.problems.append((number, "population_code_invalid", {"value": code_cell}))
+            continue
+        if code is not None and code not in codes:
+            report.problems.append((number, "population_commune_unknown", {"value": code}))
+            continue
+        if code is None:
+            if not name:
+                report.problems.append((number, "population_commune_missing", {}))
+                continue
+            found = by_name.get(_fold(name), [])
+            if not found:
+                report.problems.append((number, "population_commune_unknown", {"value": name}))
+                continue
+            if len(found) > 1:
+                report.problems.append((number, "population_name_ambiguous", {"value": name}))
+                continue
+            code = found[0]
+        population = _cell_int(population_cell)
+        if population is None or population <= 0 or population > 10_000_000:
+            report.problems.append(
+                (number, "population_value_invalid", {"value": population_cell if population_cell is not None else ""})
+            )
+            continue
+        if code in seen:
+            report.problems.append((number, "population_duplicate", {"value": code, "first": seen[code]}))
+            continue
+        seen[code] = number
+        updates[code] = population
+    if report.rows == 0:
+        report.problems.append((1, "population_file_empty", {}))
+    if report.problems:
+        return report
+    async with engine().transaction():
+        for code, population in updates.items():
+            await Commune.update({Commune.population: population}).where(Commune.code == code)
+    report.updated = len(updates)
+    # Rates change with the population: drop the shared collective rankings.
+    r = async_redis()
+    async for key in r.scan_iter(match=keys.collective("*"), count=1000):
+        await r.delete(key)
+    return report
+
+
+async def population_template() -> bytes:
+    """An xlsx to fill in: every commune with its code, name and the population known now."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Dân số"
+    sheet.append(POPULATION_HEADER)
+    rows = await Commune.select(Commune.code, Commune.name, Commune.population).order_by(Commune.province).order_by(Commune.code)
+    for row in rows:
+        sheet.append([row["code"], row["name"], row["population"]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

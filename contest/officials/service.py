@@ -1,0 +1,331 @@
+"""What commune officials and organisers see of participation: every figure from PostgreSQL, days in Vietnam time.
+
+Someone "took part" when they have a scored attempt that is not an organiser's preview; the day of an attempt is
+the day it was started in Asia/Ho_Chi_Minh.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from contest import clock
+from contest.formatting import VN_TZ
+from contest.people.tables import Commune
+from contest.questions.text import fold
+
+TZ = "Asia/Ho_Chi_Minh"
+PAGE_SIZE = 50
+MAX_DAYS = 92  # a longer contest shows its last three months
+# A scored attempt that counts (not an organiser's preview).
+_COUNTED = "a.status = 'scored' AND NOT a.preview"
+
+XLSX_HEADER = (
+    "STT",
+    "Họ và tên",
+    "Số điện thoại",
+    "Năm sinh",
+    "Đối tượng",
+    "Số lượt thi",
+    "Số câu đúng cao nhất",
+    "Thời gian tốt nhất (giây)",
+    "Ngày đăng ký",
+)
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    people: int
+    attempts: int
+
+
+@dataclass(frozen=True)
+class CommuneRank:
+    code: int
+    name: str
+    people: int
+    attempts: int
+    rank: int
+
+
+@dataclass
+class Summary:
+    """Participation in a contest, in one commune or (commune None) everywhere."""
+
+    contest_id: int
+    contest_title: str
+    commune: int | None
+    commune_name: str
+    province: int | None
+    province_name: str
+    today: date
+    registered: int
+    people: int
+    people_today: int
+    attempts: int
+    average_best: float | None
+    rank: int | None
+    rank_of: int | None
+    days: list[DayCount] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ContestantRow:
+    id: int
+    full_name: str
+    phone: str
+    birth_year: int
+    group: str
+    attempts: int
+    best_correct: int | None
+    best_ms: int | None
+    registered_at: datetime
+
+
+def today() -> date:
+    """Today in Vietnam."""
+    return clock.now().astimezone(VN_TZ).date()
+
+
+async def contests() -> list[dict]:
+    """Published contests, newest first (by their first round's opening, then by creation)."""
+    return await Commune.raw(
+        "SELECT c.id, c.title, c.slug, min(r.opens_at) AS opens_at FROM contest c "
+        "LEFT JOIN round r ON r.contest = c.id AND r.state <> 'draft' WHERE c.published "
+        "GROUP BY c.id ORDER BY min(r.opens_at) DESC NULLS LAST, c.id DESC"
+    )
+
+
+async def pick_contest(contest_id: int | None) -> dict | None:
+    """The contest asked for if it is published, else the newest; None when there is none."""
+    rows = await contests()
+    chosen = next((c for c in rows if c["id"] == contest_id), None)
+    return chosen or (rows[0] if rows else None)
+
+
+async def commune(code: int) -> dict | None:
+    """A commune with its province, or None."""
+    rows = await Commune.raw(
+        "SELECT m.code, m.name, m.province, v.name AS province_name FROM commune m JOIN province v ON v.code = m.province "
+        "WHERE m.code = {}",
+        code,
+    )
+    return rows[0] if rows else None
+
+
+async def communes_named(codes: list[int] | tuple[int, ...]) -> list[dict]:
+    """These communes (code, name, province name), by name."""
+    return await Commune.raw(
+        "SELECT m.code, m.name, v.name AS province_name FROM commune m JOIN province v ON v.code = m.province "
+        "WHERE m.code = ANY({}) ORDER BY m.name",
+        list(codes),
+    )
+
+
+async def search_communes(text: str, limit: int = 30) -> list[dict]:
+    """Communes whose name matches, without caring about accents ("thuy nguyen" finds "Thuỷ Nguyên")."""
+    rows = await Commune.raw(
+        "SELECT m.code, m.name, v.name AS province_name FROM commune m JOIN province v ON v.code = m.province "
+        "ORDER BY v.name, m.name"
+    )
+    wanted = fold(text)
+    found = [r for r in rows if wanted in fold(r["name"]) or wanted == str(r["code"])] if wanted else rows
+    return found[:limit]
+
+
+def _where(commune: int | None) -> tuple[str, list[Any]]:
+    return (" AND p.commune = {}", [commune]) if commune is not None else ("", [])
+
+
+async def daily(contest_id: int, commune: int | None = None) -> list[DayCount]:
+    """People who took part and attempts, per day of the contest's period up to today (days without anyone included)."""
+    where, args = _where(commune)
+    rows = await Commune.raw(
+        f"SELECT (a.started_at AT TIME ZONE '{TZ}')::date AS day, count(DISTINCT a.contestant) AS people, "
+        f"count(*) AS attempts FROM attempt a JOIN contestant p ON p.id = a.contestant "
+        f"WHERE p.contest = {{}} AND {_COUNTED}{where} GROUP BY 1",
+        contest_id,
+        *args,
+    )
+    counted = {r["day"]: r for r in rows}
+    period = await Commune.raw(
+        f"SELECT (min(opens_at) AT TIME ZONE '{TZ}')::date AS first, (max(closes_at) AT TIME ZONE '{TZ}')::date AS last "
+        "FROM round WHERE contest = {} AND state <> 'draft'",
+        contest_id,
+    )
+    first, last = period[0]["first"], period[0]["last"]
+    end = min(last or today(), today())
+    if counted:  # attempts outside the rounds' window (moved rounds) still show
+        first = min(first or min(counted), min(counted))
+        end = max(end, max(counted))
+    if first is None or first > end:
+        return []
+    first = max(first, end - timedelta(days=MAX_DAYS - 1))
+    out = []
+    day = first
+    while day <= end:
+        row = counted.get(day)
+        out.append(DayCount(day, int(row["people"]) if row else 0, int(row["attempts"]) if row else 0))
+        day += timedelta(days=1)
+    return out
+
+
+async def commune_ranking(contest_id: int, province: int) -> list[CommuneRank]:
+    """Every commune of a province by people who took part, most first; equal counts share a rank."""
+    rows = await Commune.raw(
+        "SELECT m.code, m.name, count(DISTINCT a.contestant) AS people, count(a.id) AS attempts FROM commune m "
+        "LEFT JOIN contestant p ON p.commune = m.code AND p.contest = {} "
+        f"LEFT JOIN attempt a ON a.contestant = p.id AND {_COUNTED} "
+        "WHERE m.province = {} GROUP BY m.code, m.name",
+        contest_id,
+        province,
+    )
+    rows.sort(key=lambda r: (-r["people"], -r["attempts"], fold(r["name"])))
+    out: list[CommuneRank] = []
+    for i, r in enumerate(rows):
+        rank = out[-1].rank if out and out[-1].people == r["people"] else i + 1
+        out.append(CommuneRank(r["code"], r["name"], int(r["people"]), int(r["attempts"]), rank))
+    return out
+
+
+async def contest_provinces(contest_id: int) -> list[dict]:
+    """The provinces a contest ranks communes in: those named by its rules, else those its contestants come from."""
+    rules = await Commune.raw("SELECT provinces FROM contest WHERE id = {}", contest_id)
+    named = list(rules[0]["provinces"] or []) if rules else []
+    if named:
+        return await Commune.raw("SELECT code, name FROM province WHERE code = ANY({}) ORDER BY name", named)
+    return await Commune.raw(
+        "SELECT v.code, v.name FROM province v WHERE v.code IN "
+        "(SELECT m.province FROM contestant p JOIN commune m ON m.code = p.commune WHERE p.contest = {}) ORDER BY v.name",
+        contest_id,
+    )
+
+
+async def summary(contest: dict, code: int | None = None) -> Summary:
+    """Participation in a contest: in one commune (with its rank among its province's communes) or everywhere."""
+    where, args = _where(code)
+    contest_id = contest["id"]
+    now_day = today()
+    totals = await Commune.raw(
+        f"""WITH counted AS (
+              SELECT a.contestant, a.correct, a.duration_ms, (a.started_at AT TIME ZONE '{TZ}')::date AS day
+              FROM attempt a JOIN contestant p ON p.id = a.contestant
+              WHERE p.contest = {{}} AND {_COUNTED}{where}),
+            best AS (SELECT contestant, max(correct) AS correct FROM counted GROUP BY contestant)
+            SELECT (SELECT count(*) FROM counted) AS attempts,
+                   (SELECT count(*) FROM best) AS people,
+                   (SELECT avg(correct) FROM best) AS average_best,
+                   (SELECT count(DISTINCT contestant) FROM counted WHERE day = {{}}) AS people_today,
+                   (SELECT count(*) FROM contestant p WHERE p.contest = {{}}{where}) AS registered""",
+        contest_id,
+        *args,
+        now_day,
+        contest_id,
+        *args,
+    )
+    t = totals[0]
+    place = await commune(code) if code is not None else None
+    rank = rank_of = None
+    if place is not None:
+        ranking = await commune_ranking(contest_id, place["province"])
+        rank = next((r.rank for r in ranking if r.code == code), None)
+        rank_of = len(ranking)
+    average = t["average_best"]
+    return Summary(
+        contest_id=contest_id,
+        contest_title=contest["title"],
+        commune=code,
+        commune_name=place["name"] if place else "",
+        province=place["province"] if place else None,
+        province_name=place["province_name"] if place else "",
+        today=now_day,
+        registered=int(t["registered"]),
+        people=int(t["people"]),
+        people_today=int(t["people_today"]),
+        attempts=int(t["attempts"]),
+        average_best=round(float(average), 2) if average is not None else None,
+        rank=rank,
+        rank_of=rank_of,
+        days=await daily(contest_id, code),
+    )
+
+
+async def contestants(contest_id: int, code: int, page: int = 1, size: int | None = PAGE_SIZE) -> list[ContestantRow]:
+    """A commune's contestants in a contest, best first (more correct, then shorter time), then by name."""
+    limit = f" LIMIT {int(size)} OFFSET {max(0, page - 1) * int(size)}" if size else ""
+    rows = await Commune.raw(
+        f"""SELECT p.id, p.full_name, p.phone, p.birth_year, p."group", p.created_at,
+                   coalesce(n.attempts, 0) AS attempts, b.correct, b.duration_ms
+            FROM contestant p
+            LEFT JOIN LATERAL (SELECT count(*) AS attempts FROM attempt a WHERE a.contestant = p.id AND {_COUNTED}) n ON true
+            LEFT JOIN LATERAL (SELECT a.correct, a.duration_ms FROM attempt a WHERE a.contestant = p.id AND {_COUNTED}
+                               ORDER BY a.correct DESC, a.duration_ms ASC LIMIT 1) b ON true
+            WHERE p.contest = {{}} AND p.commune = {{}}
+            ORDER BY b.correct DESC NULLS LAST, b.duration_ms ASC NULLS LAST, p.full_name, p.id{limit}""",
+        contest_id,
+        code,
+    )
+    return [
+        ContestantRow(
+            r["id"],
+            r["full_name"],
+            r["phone"],
+            r["birth_year"],
+            r["group"],
+            int(r["attempts"]),
+            r["correct"],
+            r["duration_ms"],
+            r["created_at"],
+        )
+        for r in rows
+    ]
+
+
+def _text(value: Any) -> Any:
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+def contestants_xlsx(rows: list[ContestantRow], group_names: dict[str, str]) -> bytes:
+    """The contestant list as an xlsx sheet: Vietnamese headers, NFC text, phones kept as text, never formulas."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Người dự thi")
+    for letter, width in zip("ABCDEFGHI", (6, 30, 14, 10, 26, 12, 20, 22, 18), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for label in XLSX_HEADER:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for i, r in enumerate(rows, start=1):
+        values = [
+            i,
+            r.full_name,
+            r.phone,
+            r.birth_year,
+            group_names.get(r.group, r.group),
+            r.attempts,
+            r.best_correct,
+            round(r.best_ms / 1000, 2) if r.best_ms is not None else None,
+            r.registered_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M"),
+        ]
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=_text(value))
+            if isinstance(value, str):
+                cell.data_type = "s"  # "=..." or "+84..." stays text
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

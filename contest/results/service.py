@@ -1,0 +1,373 @@
+"""Final results of a closed round: the frozen participant count, the full tie order, prizes, publication.
+
+The tie order: more correct answers, then the prediction closest to the real number of participants
+(frozen here, when the round's results are computed; no prediction comes last), then the shorter time,
+then the earlier submission. Each contestant is judged on their best attempt under that order. Nothing
+changes once the results are published: recomputing, disqualifying and reinstating are refused.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from contest import clock
+from contest.attempts import service as attempts
+from contest.attempts.tables import Attempt
+from contest.contests.builder import round_row
+from contest.contests.tables import Contest, Round
+from contest.db import engine
+from contest.formatting import local
+from contest.i18n import InputError, message
+
+# Names shortened ("Nguyễn V. A.") and phones masked ("09x****678") as on every public page.
+from contest.people.phone import mask_phone, short_name
+from contest.redis import async_redis
+from contest.results.tables import RoundResult
+from contest.scoring import service as scoring
+from contest.settings import get_settings
+from contest.staff.service import StaffUser, audit
+
+PUBLIC_TOP = 50
+MIN_REASON, MAX_REASON = 3, 500
+EXPORT_HEADER = (
+    "Hạng", "Họ và tên", "Số điện thoại", "Năm sinh", "Xã/phường", "Đối tượng", "Số câu đúng", "Dự đoán",
+    "Chênh lệch dự đoán", "Thời gian (giây)", "Nộp bài lúc", "Giải", "Bị loại", "Lý do loại",
+)  # fmt: skip
+
+# Each contestant's best scored attempt under the full tie order, ranked (ties on every key share a rank).
+_BEST_SQL = """
+WITH best AS (
+    SELECT DISTINCT ON (a.contestant) a.contestant, a.id AS attempt, a.correct, a.prediction,
+           abs(a.prediction - {}) AS prediction_gap, coalesce(a.duration_ms, 0) AS duration_ms, a.submitted_at
+    FROM attempt a
+    WHERE a.round = {} AND NOT a.preview AND a.status = 'scored'
+    ORDER BY a.contestant, a.correct DESC, prediction_gap ASC NULLS LAST, a.duration_ms ASC, a.submitted_at ASC, a.id
+)
+SELECT *, rank() OVER (ORDER BY correct DESC, prediction_gap ASC NULLS LAST, duration_ms ASC, submitted_at ASC) AS rank
+FROM best
+"""
+
+# Disqualified people leave the ranking: the others are ranked again among themselves, they go last.
+_RERANK_SQL = """
+UPDATE round_result rr SET rank = x.rank FROM (
+    SELECT id, rank() OVER (ORDER BY disqualified, correct DESC, prediction_gap ASC NULLS LAST, duration_ms ASC,
+                                     submitted_at ASC) AS rank
+    FROM round_result WHERE round = {}
+) x WHERE rr.id = x.id
+"""
+
+
+def _target(rnd: dict) -> str:
+    return f"{rnd['contest_slug']}#{rnd['number']}"
+
+
+async def _open_round(round_id: int) -> dict:
+    """The round, refused when its results are already published (nothing may change then)."""
+    rnd = await round_row(round_id)
+    if rnd["results_published_at"] is not None:
+        raise InputError({"results": "results_published"})
+    return rnd
+
+
+# ---- lists for the pages ---------------------------------------------------------------------------
+
+
+async def closed_rounds() -> list[dict]:
+    """Rounds past their close (drafts aside), newest close first, with how far their results are."""
+    return await Round.raw(
+        "SELECT r.id, r.number, r.title, r.closes_at, r.state, r.participants_final, r.results_published_at, "
+        "c.title AS contest_title, (SELECT count(*) FROM round_result rr WHERE rr.round = r.id) AS results "
+        "FROM round r JOIN contest c ON c.id = r.contest "
+        "WHERE r.state <> 'draft' AND r.closes_at <= {} ORDER BY r.closes_at DESC, r.id DESC",
+        clock.now(),
+    )
+
+
+async def results_of(round_id: int) -> list[dict]:
+    """Every result of a round in rank order, with the person's full details (staff only)."""
+    return await RoundResult.raw(
+        "SELECT rr.*, p.full_name, p.phone, p.birth_year, p.group, m.name AS commune, s.email AS decided_by_email "
+        "FROM round_result rr JOIN contestant p ON p.id = rr.contestant JOIN commune m ON m.code = p.commune "
+        "LEFT JOIN staff s ON s.id = rr.decided_by WHERE rr.round = {} ORDER BY rr.rank, rr.submitted_at, rr.id",
+        round_id,
+    )
+
+
+# ---- computing -------------------------------------------------------------------------------------
+
+
+async def _settle_attempts(rnd: dict) -> None:
+    """Close what expired and score what is still waiting, so every attempt of the round counts."""
+    await attempts.close_expired()
+    conn = await engine().get_new_connection()
+    try:
+        await scoring.score_pending(conn, async_redis(), get_settings().contest.scoring_batch, max_seconds=30)
+    finally:
+        await conn.close()
+    rows = await Attempt.raw(
+        "SELECT status, count(*) AS n FROM attempt WHERE round = {} AND NOT preview AND status <> 'scored' GROUP BY status",
+        rnd["id"],
+    )
+    left = {r["status"]: r["n"] for r in rows}
+    if left.get("open"):
+        raise InputError({"results": "results_attempts_open"}, seconds=get_settings().contest.grace_seconds)
+    if left:
+        raise InputError({"results": "results_scoring_pending"})
+
+
+async def compute_results(actor: StaffUser, round_id: int) -> int:
+    """Freeze the number of participants and rank everyone by the full tie order; returns that number."""
+    rnd = await _open_round(round_id)
+    if rnd["state"] == "draft":
+        raise InputError({"state": "state_invalid"})
+    if clock.now() < rnd["closes_at"]:
+        raise InputError({"state": "results_too_early"})
+    await _settle_attempts(rnd)
+    async with engine().transaction():
+        locked = await Round.raw("SELECT results_published_at FROM round WHERE id = {} FOR UPDATE", round_id)
+        if locked[0]["results_published_at"] is not None:
+            raise InputError({"results": "results_published"})
+        counted = await Attempt.raw(
+            "SELECT count(DISTINCT contestant) AS n FROM attempt WHERE round = {} AND NOT preview AND status = 'scored'",
+            round_id,
+        )
+        final = int(counted[0]["n"])
+        # An organiser's decisions survive a recompute.
+        kept = {
+            r["contestant"]: r
+            for r in await RoundResult.select(RoundResult.contestant, RoundResult.reason, RoundResult.decided_by).where(
+                (RoundResult.round == round_id) & (RoundResult.disqualified == True)  # noqa: E712
+            )
+        }
+        best = await Attempt.raw(_BEST_SQL, final, round_id)
+        await RoundResult.delete().where(RoundResult.round == round_id)
+        if best:
+            await RoundResult.insert(
+                *[
+                    RoundResult(
+                        round=round_id,
+                        contestant=b["contestant"],
+                        attempt=b["attempt"],
+                        rank=b["rank"],
+                        correct=b["correct"],
+                        prediction=b["prediction"],
+                        prediction_gap=b["prediction_gap"],
+                        duration_ms=b["duration_ms"],
+                        submitted_at=b["submitted_at"],
+                        disqualified=b["contestant"] in kept,
+                        reason=kept[b["contestant"]]["reason"] if b["contestant"] in kept else "",
+                        decided_by=kept[b["contestant"]]["decided_by"] if b["contestant"] in kept else None,
+                    )
+                    for b in best
+                ]
+            )
+        await Round.update({Round.participants_final: final}).where(Round.id == round_id)
+        await _propose_prizes(rnd)
+    await audit(actor.id, "results.compute", _target(rnd), participants_final=final, ranked=len(best))
+    return final
+
+
+async def _propose_prizes(rnd: dict) -> None:
+    """Rank again without the disqualified, then give the tiers in order to the next eligible people."""
+    round_id = rnd["id"]
+    await RoundResult.raw(_RERANK_SQL, round_id)
+    skip: set[int] = set()
+    contest = await Contest.select(Contest.one_prize_per_person).where(Contest.id == rnd["contest"]).first()
+    if contest and contest["one_prize_per_person"]:
+        held = await RoundResult.raw(
+            "SELECT DISTINCT rr.contestant FROM round_result rr JOIN round r ON r.id = rr.round "
+            "WHERE r.contest = {} AND r.id <> {} AND r.results_published_at IS NOT NULL "
+            "AND rr.prize IS NOT NULL AND NOT rr.disqualified",
+            rnd["contest"],
+            round_id,
+        )
+        skip = {h["contestant"] for h in held}
+    ranked = (
+        await RoundResult.select(RoundResult.id, RoundResult.contestant)
+        .where(
+            (RoundResult.round == round_id) & (RoundResult.disqualified == False)  # noqa: E712
+        )
+        .order_by(RoundResult.rank)
+        .order_by(RoundResult.submitted_at)
+        .order_by(RoundResult.id)
+    )
+    eligible = iter([r["id"] for r in ranked if r["contestant"] not in skip])
+    awarded: dict[int, str] = {}
+    for tier in rnd["prizes"] or []:
+        for _ in range(int(tier.get("count") or 0)):
+            result_id = next(eligible, None)
+            if result_id is None:
+                break
+            awarded[result_id] = str(tier["name"])
+    await RoundResult.update({RoundResult.prize: None}).where(RoundResult.round == round_id)
+    for result_id, name in awarded.items():
+        await RoundResult.update({RoundResult.prize: name}).where(RoundResult.id == result_id)
+
+
+# ---- the organiser's decisions ---------------------------------------------------------------------
+
+
+async def _decide(actor: StaffUser, round_id: int, contestant_id: int, disqualified: bool, reason: str) -> None:
+    rnd = await _open_round(round_id)
+    async with engine().transaction():
+        done = (
+            await RoundResult.update(
+                {RoundResult.disqualified: disqualified, RoundResult.reason: reason, RoundResult.decided_by: actor.id}
+            )
+            .where((RoundResult.round == round_id) & (RoundResult.contestant == contestant_id))
+            .returning(RoundResult.id)
+        )
+        if not done:
+            raise InputError({"results": "results_not_found"})
+        await _propose_prizes(rnd)
+    action = "results.disqualify" if disqualified else "results.reinstate"
+    await audit(actor.id, action, _target(rnd), contestant=contestant_id, reason=reason)
+
+
+async def disqualify(actor: StaffUser, round_id: int, contestant_id: int, reason: str) -> None:
+    """Take a contestant out of the ranking and the prizes, with a reason; the prizes move down."""
+    reason = " ".join(str(reason or "").split())
+    if not MIN_REASON <= len(reason) <= MAX_REASON:
+        raise InputError({"reason": "results_reason_required"}, min=MIN_REASON, max=MAX_REASON)
+    await _decide(actor, round_id, contestant_id, True, reason)
+
+
+async def reinstate(actor: StaffUser, round_id: int, contestant_id: int) -> None:
+    """Undo a disqualification; the prizes are proposed again."""
+    await _decide(actor, round_id, contestant_id, False, "")
+
+
+async def publish(actor: StaffUser, round_id: int) -> None:
+    """Publish computed results: contestants and officials see them, and they no longer change."""
+    rnd = await _open_round(round_id)
+    if rnd["state"] not in ("published", "results"):
+        raise InputError({"state": "state_invalid"})
+    if clock.now() < rnd["closes_at"]:
+        raise InputError({"state": "results_too_early"})
+    if rnd["participants_final"] is None:
+        raise InputError({"results": "results_not_computed"})
+    now = clock.now()
+    await Round.update({Round.results_published_at: now, Round.state: "results"}).where(Round.id == round_id)
+    await audit(actor.id, "results.publish", _target(rnd), previous=rnd["state"], participants_final=rnd["participants_final"])
+
+
+# ---- what the public sees --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    rank: int
+    name: str
+    phone: str
+    commune: str
+    correct: int
+    prediction_gap: int | None
+    duration_ms: int
+    prize: str | None
+
+
+async def public_results(round_id: int) -> tuple[dict, list[tuple[str, list[PublicRow]]], list[PublicRow]] | None:
+    """A published round: (round, winners per prize tier in tier order, the top 50); None before publication."""
+    rnd = await round_row(round_id)
+    if rnd["results_published_at"] is None:
+        return None
+    rows = await RoundResult.raw(
+        "SELECT rr.rank, rr.correct, rr.prediction_gap, rr.duration_ms, rr.prize, p.full_name, p.phone, "
+        "m.name AS commune FROM round_result rr JOIN contestant p ON p.id = rr.contestant "
+        "JOIN commune m ON m.code = p.commune WHERE rr.round = {} AND NOT rr.disqualified "
+        "ORDER BY rr.rank, rr.submitted_at, rr.id",
+        round_id,
+    )
+    shown = [
+        PublicRow(
+            r["rank"],
+            short_name(r["full_name"]),
+            mask_phone(r["phone"]),
+            r["commune"],
+            r["correct"],
+            r["prediction_gap"],
+            r["duration_ms"],
+            r["prize"],
+        )  # fmt: skip
+        for r in rows
+    ]
+    tiers = [(str(t["name"]), [r for r in shown if r.prize == t["name"]]) for t in rnd["prizes"] or []]
+    return rnd, [t for t in tiers if t[1]], shown[:PUBLIC_TOP]
+
+
+# ---- the organiser's export ------------------------------------------------------------------------
+
+
+async def export_rows(round_id: int) -> list[list[Any]]:
+    """Every registered contestant of the contest, ranked first, then those who never finished the round."""
+    rnd = await round_row(round_id)
+    rows = await RoundResult.raw(
+        "SELECT p.full_name, p.phone, p.birth_year, p.group, m.name AS commune, rr.rank, rr.correct, rr.prediction, "
+        "rr.prediction_gap, rr.duration_ms, rr.submitted_at, rr.prize, rr.disqualified, rr.reason "
+        "FROM contestant p JOIN commune m ON m.code = p.commune "
+        "LEFT JOIN round_result rr ON rr.contestant = p.id AND rr.round = {} WHERE p.contest = {} "
+        "ORDER BY rr.rank IS NULL, rr.disqualified, rr.rank, rr.submitted_at, p.full_name, p.id",
+        round_id,
+        rnd["contest"],
+    )
+    out = []
+    for r in rows:
+        finished = r["correct"] is not None
+        out.append(
+            [
+                r["rank"] if finished and not r["disqualified"] else None,
+                r["full_name"],
+                r["phone"],
+                r["birth_year"],
+                r["commune"],
+                message(r["group"], section="groups"),
+                r["correct"],
+                r["prediction"],
+                r["prediction_gap"],
+                round(r["duration_ms"] / 1000, 2) if finished else None,
+                local(r["submitted_at"]) if finished else "",
+                r["prize"] or "",
+                ("có" if r["disqualified"] else "không") if finished else "",
+                r["reason"] or "",
+            ]
+        )
+    return out
+
+
+def to_xlsx(title: str, rows: list[list[Any]]) -> bytes:
+    """An xlsx workbook of the export rows under its header (text kept as text, never as formulas)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31] or "Kết quả")
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for label in EXPORT_HEADER:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # "=..." in a name stays text
+            cells.append(cell)
+        sheet.append(cells)
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
+
+
+async def export_xlsx(actor: StaffUser, round_id: int) -> tuple[str, bytes]:
+    """The round's export as (file name, xlsx bytes); audited, as it holds personal data."""
+    rnd = await round_row(round_id)
+    rows = await export_rows(round_id)
+    await audit(actor.id, "results.export", _target(rnd), rows=len(rows))
+    return f"ket-qua-{rnd['contest_slug']}-vong-{rnd['number']}.xlsx", to_xlsx(f"Vòng {rnd['number']}", rows)
