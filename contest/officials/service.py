@@ -6,13 +6,12 @@ the day it was started in Asia/Ho_Chi_Minh.
 
 from __future__ import annotations
 
-import io
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from contest import clock
+from contest import clock, xlsx
 from contest.formatting import VN_TZ
 from contest.people.tables import Commune
 from contest.questions.text import fold
@@ -291,41 +290,23 @@ def _text(value: Any) -> Any:
 
 def contestants_xlsx(rows: list[ContestantRow], group_names: dict[str, str]) -> bytes:
     """The contestant list as an xlsx sheet: Vietnamese headers, NFC text, phones kept as text, never formulas."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    return xlsx.workbook(
+        "Người dự thi",
+        XLSX_HEADER,
+        ([_text(v) for v in _contestant_values(i, r, group_names)] for i, r in enumerate(rows, start=1)),
+        widths=(6, 30, 14, 10, 26, 12, 20, 22, 18),
+    )
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Người dự thi")
-    for letter, width in zip("ABCDEFGHI", (6, 30, 14, 10, 26, 12, 20, 22, 18), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for label in XLSX_HEADER:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for i, r in enumerate(rows, start=1):
-        values = [
-            i,
-            r.full_name,
-            r.phone,
-            r.birth_year,
-            group_names.get(r.group, r.group),
-            r.attempts,
-            r.best_correct,
-            round(r.best_ms / 1000, 2) if r.best_ms is not None else None,
-            r.registered_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M"),
-        ]
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=_text(value))
-            if isinstance(value, str):
-                cell.data_type = "s"  # "=..." or "+84..." stays text
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+
+def _contestant_values(i: int, r: ContestantRow, group_names: dict[str, str]) -> list[Any]:
+    return [
+        i,
+        r.full_name,
+        r.phone,
+        r.birth_year,
+        group_names.get(r.group, r.group),
+        r.attempts,
+        r.best_correct,
+        round(r.best_ms / 1000, 2) if r.best_ms is not None else None,
+        r.registered_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M"),
+    ]

@@ -7,6 +7,7 @@ import csv
 import io
 from typing import Any
 
+from contest import xlsx
 from contest.questions.tables import Question
 from contest.questions.transfer import HEADER, INSTRUCTIONS, LETTERS, MAX_OPTIONS
 from contest.staff.service import audit
@@ -44,39 +45,14 @@ async def export_rows(topic: str | None = None) -> list[list[Any]]:
 
 def to_xlsx(rows: list[list[Any]], instructions: bool = False) -> bytes:
     """An xlsx workbook: the header and the rows (strings kept as text, never as formulas), plus the instructions sheet."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Câu hỏi")
-    widths = [22, 10, 60, *[30] * MAX_OPTIONS, 12, 40, 20, 10]
-    for i, width in enumerate(widths):
-        sheet.column_dimensions[LETTERS[i]].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for label in HEADER:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str) and value.startswith("="):
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
+    book = xlsx.new_book()
+    xlsx.add_sheet(book, "Câu hỏi", HEADER, rows, widths=[22, 10, 60, *[30] * MAX_OPTIONS, 12, 40, 20, 10])
     if instructions:
         guide = book.create_sheet("Hướng dẫn")
         guide.column_dimensions["A"].width = 110
         for line in INSTRUCTIONS.read_text(encoding="utf-8").splitlines():
             guide.append([line])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx.to_bytes(book)
 
 
 def to_csv(rows: list[list[Any]]) -> bytes:

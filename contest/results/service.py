@@ -8,11 +8,10 @@ changes once the results are published: recomputing, disqualifying and reinstati
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
-from contest import clock
+from contest import clock, xlsx
 from contest.attempts import service as attempts
 from contest.attempts.tables import Attempt
 from contest.contests.builder import round_row
@@ -338,31 +337,7 @@ async def export_rows(round_id: int) -> list[list[Any]]:
 
 def to_xlsx(title: str, rows: list[list[Any]]) -> bytes:
     """An xlsx workbook of the export rows under its header (text kept as text, never as formulas)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31] or "Kết quả")
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for label in EXPORT_HEADER:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # "=..." in a name stays text
-            cells.append(cell)
-        sheet.append(cells)
-    data = io.BytesIO()
-    book.save(data)
-    return data.getvalue()
+    return xlsx.workbook(title or "Kết quả", EXPORT_HEADER, rows)
 
 
 async def export_xlsx(actor: StaffUser, round_id: int) -> tuple[str, bytes]:
