@@ -144,7 +144,3 @@ class BoardOut(msgspec.Struct):
     # How many are on the board shown (everyone's, one commune's or one group's).
     total: int = 0
     groups: list[GroupCountOut] = msgspec.field(default_factory=list)
-
-
-class ErrorOut(msgspec.Struct):
-    errors: dict[str, str]

@@ -59,10 +59,6 @@ def demo_bank() -> list[dict]:
     return json.loads(DEMO_BANK.read_text(encoding="utf-8"))
 
 
-async def count_questions() -> int:
-    return await Question.count()
-
-
 # --- The bank as staff edit it: search, create, edit (versioned once used), copy, retire. ---
 
 PAGE_SIZE = 50
@@ -133,14 +129,14 @@ async def duplicate_of(text: str, exclude: int | None = None) -> int | None:
     return int(rows[0]["id"]) if rows else None
 
 
-async def duplicates_among(texts: list[str]) -> dict[str, int]:
-    """For an import: normalised text -> id of the active question that already has it."""
-    folded = sorted({fold(t) for t in texts if fold(t)})
-    if not folded:
+async def duplicates_among(normalized: list[str]) -> dict[str, int]:
+    """For an import: normalised text (see text.fold) -> id of the active question that already has it."""
+    keys = sorted({n for n in normalized if n})
+    if not keys:
         return {}
     rows = await Question.raw(
         "SELECT normalized, min(id) AS id FROM question WHERE active AND normalized = ANY({}) GROUP BY normalized",
-        folded,
+        keys,
     )
     return {r["normalized"]: int(r["id"]) for r in rows}
 

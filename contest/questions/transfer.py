@@ -15,6 +15,7 @@ from typing import Any
 
 from contest import clock
 from contest.i18n import DEFAULT, message
+from contest.questions.service import duplicates_among
 from contest.questions.tables import DIFFICULTIES, Option, Question, Topic
 from contest.questions.text import fold, nfc
 from contest.settings import ROOT
@@ -353,11 +354,7 @@ async def check_rows(rows: list[Row], progress: Progress | None = None) -> tuple
                 items.append(checked)
         if progress and i % CHUNK == 0:
             progress("read", i, len(rows))
-    existing = await Question.raw(
-        "SELECT id, normalized FROM question WHERE active AND replaced_by IS NULL AND normalized = ANY({})",
-        [item.normalized for item in items],
-    )
-    in_bank = {r["normalized"]: r["id"] for r in existing}
+    in_bank = await duplicates_among([item.normalized for item in items])
     errors.extend(
         RowError(it.row, "import_duplicate_bank", {"id": in_bank[it.normalized]}) for it in items if it.normalized in in_bank
     )
