@@ -76,17 +76,23 @@ async def rebuild_round(round_id: int, chunk: int = 5000, quiet: bool = False) -
     return f"round {round_id}: {ranked} attempts ranked from PostgreSQL"
 
 
+async def _scored_rounds_and_contests() -> tuple[list[int], list[int]]:
+    """Every round with scored attempts, and the contests they belong to."""
+    conn = await _connect()
+    try:
+        rounds = await rounds_with_scores(conn)
+        rows = await conn.fetch("SELECT DISTINCT contest FROM round WHERE id = ANY($1)", rounds)
+    finally:
+        await conn.close()
+    return rounds, [row["contest"] for row in rows]
+
+
 async def rebuild(round_id: int | None = None, quiet: bool = False) -> list[str]:
     """Rebuild one round, or every round with scored attempts (and the contest-wide boards); one line per round."""
     if round_id is not None:
         # The contest-wide boards keep the best of every round (ZADD GT): this round's results go back on them.
         return [await rebuild_round(round_id, quiet=quiet)]
-    conn = await _connect()
-    try:
-        rounds = await rounds_with_scores(conn)
-        contests = [row["contest"] for row in await conn.fetch("SELECT DISTINCT contest FROM round WHERE id = ANY($1)", rounds)]
-    finally:
-        await conn.close()
+    rounds, contests = await _scored_rounds_and_contests()
     r = async_redis()
     for contest_id in contests:
         await clear_contest(r, contest_id)
@@ -291,10 +297,5 @@ async def check(round_id: int | None = None) -> list[RoundCheck]:
     """Check one round, or every round with scored attempts and the contest-wide boards of their contests."""
     if round_id is not None:
         return [await check_round(round_id)]
-    conn = await _connect()
-    try:
-        rounds = await rounds_with_scores(conn)
-        contests = [row["contest"] for row in await conn.fetch("SELECT DISTINCT contest FROM round WHERE id = ANY($1)", rounds)]
-    finally:
-        await conn.close()
+    rounds, contests = await _scored_rounds_and_contests()
     return [*[await check_round(rid) for rid in rounds], *[await check_contest(cid) for cid in contests]]
