@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint lock bench clean vendor-htmx
+.PHONY: install run test lint lock bench load clean vendor-htmx
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -30,6 +30,13 @@ lint: install
 bench: install  ## pipeline and request-rate benchmarks (see loadtests/README.md)
 	$(BIN)/python -m loadtests.bench_scoring
 	$(BIN)/python -m loadtests.bench_requests
+
+# The peak proof (loadtests/README.md): USERS at the peak, DURATION seconds, the DeadlineSpike shape, P95 ms limit.
+USERS    ?= 2000
+DURATION ?= 180
+P95      ?= 500
+load: install  ## the load test with its data check: a whole system, Locust headless, report in loadtests/results/
+	$(BIN)/python -m loadtests.run_load --shape spike --users $(USERS) --duration $(DURATION) --p95-ms $(P95)
 
 lock:  ## re-pin every dependency from pyproject.toml into requirements.lock
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import asyncpg
+import redis.exceptions
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
+from litestar.exceptions.responses import create_exception_response
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -21,6 +25,8 @@ from litestar.template.config import TemplateConfig
 from contest import formatting
 from contest.api.routes import ContestantApi, PublicApi
 from contest.attempts.routes import AttemptController
+from contest.certificates.routes import CertificateController
+from contest.certificates.staff_routes import StaffCertificateController
 from contest.contests.builder_routes import ContestBuilderController
 from contest.contests.routes import ContestController
 from contest.db import close_pool, start_pool
@@ -29,16 +35,20 @@ from contest.leaderboard.routes import BoardController
 from contest.leaderboard.staff_routes import PopulationController
 from contest.officials.routes import OfficialsController
 from contest.people.duplicates_routes import DuplicatesController
+from contest.people.privacy_routes import PrivacyRequestController
 from contest.people.routes import PeopleController
 from contest.questions.bank_routes import QuestionBankController
 from contest.questions.transfer_routes import QuestionTransferController
 from contest.redis import async_redis, close_async_redis
 from contest.results.public_routes import PublicResultsController
 from contest.results.routes import StaffResultsController
+from contest.security import security_headers
 from contest.settings import ROOT, get_settings
 from contest.staff.people_routes import InvitationController, StaffPeopleController
 from contest.staff.routes import staff_router
 from contest.web import lang_of, page
+
+logger = logging.getLogger(__name__)
 
 
 @get("/healthz", media_type=MediaType.TEXT, sync_to_thread=False)
@@ -88,6 +98,52 @@ def _bad_request(request: Request, exc: HTTPException) -> Response:
     return page("error.html", status_code=400, errors={"body": text})
 
 
+def _data_error(request: Request, exc: Exception) -> Response:
+    """A value PostgreSQL cannot take (an id past its integer range in an address): bad input, not a server error."""
+    return _bad_request(request, HTTPException(status_code=400, detail="value out of range"))
+
+
+def _too_many(request: Request, exc: TooManyRequestsException) -> Response:
+    """Over a rate limit: say so in the caller's language, with the limiter's RateLimit-* headers and Retry-After."""
+    text = message("too_many_requests", _api_lang(request) if _is_api(request) else lang_of(request))
+    headers = dict(exc.headers or {})
+    headers["Retry-After"] = next((v for k, v in headers.items() if k.lower() == "ratelimit-reset"), "60")
+    if _is_api(request):
+        return Response({"errors": {"rate": text}}, status_code=429, headers=headers)
+    response = page("error.html", status_code=429, errors={"rate": text})
+    response.headers.update(headers)
+    return response
+
+
+# PostgreSQL or Redis out of reach (a restart, a failover, a network blip). The pool and the Redis client
+# reconnect on their own, so the next request may well succeed: say so, rather than a bare 500.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,  # refused, reset, timed out, a unix socket gone (file errors are told apart below)
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up, crashed
+    asyncpg.exceptions.ConnectionDoesNotExistError,  # a pooled connection lost mid-query
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
+def _unavailable(request: Request, exc: Exception) -> Response:
+    """A backing service is out of reach: 503 with Retry-After, in the caller's language, at once."""
+    if isinstance(exc, OSError) and exc.filename is not None:  # a file that is not there: a bug, not an outage
+        logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return create_exception_response(request, exc)
+    logger.warning("%s %s: service unavailable: %r", request.method, request.url.path, exc)
+    headers = {"Retry-After": "5"}
+    text = message("service_unavailable", _api_lang(request) if _is_api(request) else lang_of(request))
+    if _is_api(request):
+        return Response({"errors": {"service": text}}, status_code=503, headers=headers)
+    if request.headers.get("hx-request"):  # an answer being saved: the message goes where the tick would
+        return Response(text, status_code=503, media_type=MediaType.HTML, headers=headers)
+    response = page("error.html", status_code=503, errors={"service": text})
+    response.headers.update(headers)
+    return response
+
+
 async def _open_pool() -> None:
     await start_pool()
 
@@ -117,6 +173,7 @@ def create_app(**overrides: Any) -> Litestar:
             PublicApi,
             ContestantApi,
             PublicResultsController,
+            CertificateController,
             staff_router(
                 InvitationController,
                 StaffPeopleController,
@@ -127,6 +184,8 @@ def create_app(**overrides: Any) -> Litestar:
                 OfficialsController,
                 PopulationController,
                 DuplicatesController,
+                PrivacyRequestController,
+                StaffCertificateController,
             ),
             create_static_files_router(path="/media", directories=[settings.media_dir], name="media"),
             create_static_files_router(
@@ -147,7 +206,8 @@ def create_app(**overrides: Any) -> Litestar:
                 exclude=["/api/", "/healthz", "/static/", "/media/", "/staff"],
             ).middleware
         ],
-        csrf_config=CSRFConfig(secret=settings.web.secret.hex(), exclude=["/api/", "/schema", "/healthz"]),
+        # Anchored: Litestar searches these anywhere in the path, and "/staff/x/api/..." must keep its CSRF check.
+        csrf_config=CSRFConfig(secret=settings.web.secret.hex(), exclude=["^/api/", "^/schema", "^/healthz"]),
         stores=StoreRegistry(default_factory=lambda name: redis_store.with_namespace(name)),
         # Slow mobile data: pages and htmx go out gzipped (tiny answers and 204s are below the threshold).
         compression_config=CompressionConfig(backend="gzip", minimum_size=800, gzip_compress_level=6),
@@ -157,7 +217,11 @@ def create_app(**overrides: Any) -> Litestar:
             NotAuthorizedException: _not_authorized,
             PermissionDeniedException: _forbidden,
             400: _bad_request,
+            asyncpg.exceptions.DataError: _data_error,
+            TooManyRequestsException: _too_many,
+            **dict.fromkeys(UNAVAILABLE, _unavailable),
         },
+        before_send=[security_headers(hsts=settings.web.hsts)],
         on_startup=[_open_pool],
         on_shutdown=[_close_pool],
         debug=settings.web.debug,

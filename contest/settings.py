@@ -42,6 +42,11 @@ class WebSettings:
     port: int = 8000
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     debug: bool = False
+    # Strict-Transport-Security on every response: only behind HTTPS, or browsers refuse the site for a year.
+    hsts: bool = False
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, "*" for any): behind nginx,
+    # rate limits then count the real client instead of the proxy.
+    forwarded_allow_ips: str = "127.0.0.1,::1"
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,14 @@ class Settings:
     data_dir: Path
     # Uploaded question images (checked and re-encoded), served read-only at /media.
     media_dir: Path = field(default_factory=lambda: Path(os.environ.get("CONTEST_DATA_DIR", ROOT / ".data")) / "media")
+    # Private files (certificate images and renders, zips): never served as static files.
+    storage_dir: Path = field(
+        default_factory=lambda: Path(
+            os.environ.get("CONTEST_STORAGE_DIR") or Path(os.environ.get("CONTEST_DATA_DIR", ROOT / ".data")) / "storage"
+        )
+    )
+    # Where QR codes point: the public address of this site.
+    public_url: str = field(default_factory=lambda: os.environ.get("CONTEST_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"))
 
 
 def _secret() -> bytes:
@@ -95,6 +108,8 @@ def get_settings() -> Settings:
             port=int(env.get("CONTEST_PORT", "8000")),
             secret=_secret(),
             debug=env.get("CONTEST_DEBUG", "") == "1",
+            hsts=env.get("CONTEST_HSTS", "") == "1",
+            forwarded_allow_ips=env.get("CONTEST_FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
         ),
         data_dir=Path(env.get("CONTEST_DATA_DIR", ROOT / ".data")),
     )

@@ -31,3 +31,14 @@
     if (e.detail.target.classList) e.detail.target.classList.toggle("error", e.detail.xhr.status >= 400);
   });
 })();
+// Behaviour that pages used to carry inline (the Content-Security-Policy allows scripts from /static only).
+(function () {
+  // The invitation link selects itself, ready to copy.
+  document.addEventListener("click", function (e) {
+    if (e.target.classList && e.target.classList.contains("invite-link")) e.target.select();
+  });
+  // Search boxes that htmx answers as you type: Enter does not leave the page.
+  document.addEventListener("submit", function (e) {
+    if (e.target.hasAttribute && e.target.hasAttribute("data-no-submit")) e.preventDefault();
+  });
+})();

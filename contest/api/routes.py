@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import Annotated
+
 from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
 
 from contest import clock
 from contest.api import auth
 from contest.api.schemas import (
+    INT4_MAX,
+    SMALLINT_MAX,
     AnswerIn,
     AttemptOut,
     BoardOut,
@@ -20,6 +26,7 @@ from contest.api.schemas import (
     IdentifyIn,
     OptionOut,
     PredictionIn,
+    PrivacyOut,
     QuestionOut,
     RegisterIn,
     ResultOut,
@@ -30,11 +37,25 @@ from contest.api.schemas import (
 )
 from contest.attempts import service as attempts
 from contest.contests import service as contests
+from contest.i18n import InputError
 from contest.leaderboard import service as boards
 from contest.people import service as people
+from contest.people.privacy import consent_version
 from contest.people.service import Registration
 from contest.ratelimit import limit
 from contest.scoring.queue import kick
+
+# Ids and codes in paths and queries: outside PostgreSQL's integer they cannot exist (400, not a failed query).
+PathId = Annotated[int, Parameter(ge=1, le=INT4_MAX)]
+QueryId = Annotated[int | None, Parameter(ge=1, le=INT4_MAX)]
+
+
+def _in_range(attempt_id: int, position: int = 1) -> None:
+    """The same check for the hot routes that read their path themselves."""
+    if not 1 <= attempt_id <= INT4_MAX:
+        raise InputError({"attempt": "attempt_not_found"})
+    if not 1 <= position <= SMALLINT_MAX:
+        raise InputError({"position": "position_invalid"})
 
 
 def _contest_out(info: contests.ContestInfo) -> ContestOut:
@@ -108,15 +129,27 @@ class PublicApi(Controller):
     async def get_contest(self, slug: str) -> ContestOut:
         return _contest_out(await _contest(slug))
 
+    @get("/privacy")
+    async def privacy(self) -> PrivacyOut:
+        """The personal data notice (Law 91/2025/QH15) to show before registering, and its version to send back."""
+        return PrivacyOut(consent_version(), "/privacy")
+
     @get("/provinces/{province:int}/communes")
-    async def communes(self, province: int) -> list[CommuneOut]:
+    async def communes(self, province: PathId) -> list[CommuneOut]:
         return [CommuneOut(c["code"], c["name"]) for c in await people.communes_of(province)]
 
     @post("/contests/{slug:str}/register", middleware=[limit("register")])
     async def register(self, request: Request, slug: str, data: RegisterIn) -> TokenOut:
         info = await _contest(slug)
         reg = Registration(
-            data.full_name, data.phone, data.birth_year, data.province or "", data.commune, data.group, data.consent
+            data.full_name,
+            data.phone,
+            data.birth_year,
+            data.province or "",
+            data.commune,
+            data.group,
+            data.consent,
+            data.consent_version,
         )
         contestant_id = await people.register(info.id, reg, request.client.host if request.client else None)
         return TokenOut(auth.issue(contestant_id), contestant_id)
@@ -128,14 +161,14 @@ class PublicApi(Controller):
         return TokenOut(auth.issue(contestant_id), contestant_id)
 
     @get("/rounds/{round_id:int}/board")
-    async def board(self, round_id: int, commune: int | None = None, group: str | None = None) -> BoardOut:
+    async def board(self, round_id: PathId, commune: QueryId = None, group: str | None = None) -> BoardOut:
         view = await boards.board_view(round_id, commune, group=group)
         if view is None:
             raise NotFoundException()
         return _board_out(view)
 
     @get("/contests/{slug:str}/board")
-    async def contest_board(self, slug: str, commune: int | None = None, group: str | None = None) -> BoardOut:
+    async def contest_board(self, slug: str, commune: QueryId = None, group: str | None = None) -> BoardOut:
         """Each contestant's best result over every round of the contest."""
         scope = await boards.contest_scope(slug)
         if scope is None:
@@ -149,11 +182,11 @@ class ContestantApi(Controller):
     dependencies = {"me": Provide(auth.api_contestant, sync_to_thread=False)}
 
     @post("/rounds/{round_id:int}/attempts", middleware=[limit("start")])
-    async def start(self, me: int, round_id: int) -> AttemptOut:
+    async def start(self, me: int, round_id: PathId) -> AttemptOut:
         return await _attempt_out(await attempts.start_attempt(me, round_id), me)
 
     @get("/attempts/{attempt_id:int}")
-    async def show(self, me: int, attempt_id: int) -> AttemptOut:
+    async def show(self, me: int, attempt_id: PathId) -> AttemptOut:
         return await _attempt_out(attempt_id, me)
 
     # The two hottest routes read the token and path themselves: Litestar's dependency and parameter
@@ -161,17 +194,24 @@ class ContestantApi(Controller):
     @put("/attempts/{attempt_id:int}/answers/{position:int}", status_code=204)
     async def answer(self, request: Request, data: AnswerIn) -> None:
         p = request.path_params
-        await attempts.save_answer(p["attempt_id"], auth.api_contestant(request), p["position"], data.option_id)
+        me = auth.api_contestant(request)
+        _in_range(p["attempt_id"], p["position"])
+        await attempts.save_answer(p["attempt_id"], me, p["position"], data.option_id)
 
     @put("/attempts/{attempt_id:int}/prediction", status_code=204)
-    async def prediction(self, me: int, attempt_id: int, data: PredictionIn) -> None:
+    async def prediction(self, me: int, attempt_id: PathId, data: PredictionIn) -> None:
         await attempts.save_prediction(attempt_id, me, attempts.parse_prediction(data.value))
 
     @post("/attempts/{attempt_id:int}/submit", status_code=200)
     async def submit(self, request: Request, data: SubmitIn | None = None) -> ResultOut:
         me, attempt_id = auth.api_contestant(request), request.path_params["attempt_id"]
+        _in_range(attempt_id)
         if data is not None and data.prediction is not None:
-            await attempts.save_prediction(attempt_id, me, attempts.parse_prediction(data.prediction))
+            value = attempts.parse_prediction(data.prediction)  # malformed: 422, nothing written
+            # Too late, or already submitted (a retry whose first reply was lost): the prediction is not taken,
+            # and the submit still answers, as the page's submit does.
+            with contextlib.suppress(InputError):
+                await attempts.save_prediction(attempt_id, me, value)
         done = await attempts.submit(attempt_id, me)
         if not done.first:
             return await self._result(me, attempt_id)
@@ -182,7 +222,7 @@ class ContestantApi(Controller):
         )
 
     @get("/attempts/{attempt_id:int}/result")
-    async def result(self, me: int, attempt_id: int) -> ResultOut:
+    async def result(self, me: int, attempt_id: PathId) -> ResultOut:
         return await self._result(me, attempt_id)
 
     @staticmethod

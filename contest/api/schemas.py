@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
+
+# PostgreSQL's integer and smallint: an id, a code or a year outside them cannot exist, and is refused (400) before
+# any query sees it.
+INT4_MAX = 2_147_483_647
+SMALLINT_MAX = 32_767
+Id = Annotated[int, msgspec.Meta(ge=1, le=INT4_MAX)]
+Year = Annotated[int, msgspec.Meta(ge=0, le=SMALLINT_MAX)]
 
 
 class RegisterIn(msgspec.Struct):
     full_name: str
     phone: str
-    birth_year: int
-    commune: int
+    birth_year: Year
+    commune: Id
     group: str
-    consent: bool
-    province: int | None = None
+    # Without it (or false) the registration is refused: consent to the personal data notice (GET /privacy).
+    consent: bool = False
+    province: Id | None = None
+    # The version of the notice the app showed (GET /api/v1/privacy); refused when it is no longer the current one.
+    consent_version: str | None = None
+
+
+class PrivacyOut(msgspec.Struct):
+    """The personal data notice contestants consent to: its current version and where to read it."""
+
+    consent_version: str
+    url: str
 
 
 class IdentifyIn(msgspec.Struct):
     phone: str
-    birth_year: int
+    birth_year: Year
 
 
 class TokenOut(msgspec.Struct):
@@ -77,7 +95,7 @@ class AttemptOut(msgspec.Struct):
 
 
 class AnswerIn(msgspec.Struct):
-    option_id: int
+    option_id: Id
 
 
 class PredictionIn(msgspec.Struct):

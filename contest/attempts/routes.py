@@ -9,6 +9,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from contest.attempts import service
+from contest.certificates import service as certificates
 from contest.contests.service import round_of
 from contest.i18n import InputError
 from contest.leaderboard import service as boards
@@ -86,9 +87,13 @@ class AttemptController(Controller):
     async def result(self, request: Request, attempt_id: int) -> Template:
         me = _me(request)
         result = await boards.attempt_result(attempt_id, me)
-        return page("attempts/result.html", result=result, review=await service.review(attempt_id, me), lang=lang_of(request))
+        review = await service.review(attempt_id, me)
+        mine = await certificates.for_result_page(me, result.round_id) if result.ready else []
+        return page("attempts/result.html", result=result, review=review, certificates=mine, lang=lang_of(request))
 
     @get("/attempts/{attempt_id:int}/result/status")
     async def result_status(self, request: Request, attempt_id: int) -> Template:
-        result = await boards.attempt_result(attempt_id, _me(request))
-        return page("attempts/_result.html", result=result)
+        me = _me(request)
+        result = await boards.attempt_result(attempt_id, me)
+        mine = await certificates.for_result_page(me, result.round_id) if result.ready else []
+        return page("attempts/_result.html", result=result, certificates=mine)

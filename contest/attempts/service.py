@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import asyncpg
+
 from contest import clock, db
 from contest.attempts.tables import Attempt
 from contest.contests.service import parse_quotas
@@ -16,6 +18,8 @@ from contest.i18n import InputError
 from contest.settings import get_settings
 
 _rng = random.SystemRandom()
+# Per web process, on purpose: with N processes a bank edit reaches every draw within _BANK_TTL all the same (a
+# deactivated question may be drawn that long; questions are never deleted, and an attempt keeps what it drew).
 _bank_cache: dict[tuple[str, ...], tuple[float, dict[str, list[int]]]] = {}
 _BANK_TTL = 30.0
 
@@ -78,7 +82,8 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
             "SELECT r.id, r.opens_at, r.closes_at, r.max_attempts, coalesce(r.quotas, c.quotas) AS quotas, "
             "coalesce(r.time_limit_seconds, c.time_limit_seconds) AS time_limit_seconds "
             "FROM round r JOIN contest c ON c.id = r.contest JOIN contestant p ON p.contest = c.id "
-            "WHERE r.id = {} AND p.id = {} AND r.state <> 'draft' AND c.published",
+            # An erased (anonymised) registration takes no more attempts.
+            "WHERE r.id = {} AND p.id = {} AND r.state <> 'draft' AND c.published AND p.erased_at IS NULL",
             round_id,
             contestant_id,
         )
@@ -209,6 +214,12 @@ WHERE a.status = 'open' AND a.deadline >= g.not_before
 RETURNING i.attempt, i.position
 """
 
+
+def _crossed(exc: Exception) -> bool:
+    """A deadlock with another web process's group: PostgreSQL undid this statement, so writing it again is safe."""
+    return isinstance(exc, asyncpg.DeadlockDetectedError)
+
+
 # (attempt, contestant, position, option, answered at, answered at minus grace)
 AnswerRow = tuple[int, int, int, int, datetime, datetime]
 
@@ -218,7 +229,7 @@ async def _save_answers(rows: list[AnswerRow]) -> list[bool]:
     return [(row[0], row[2]) in stored for row in rows]
 
 
-_answer_writer: GroupWriter[AnswerRow, bool] = GroupWriter(_save_answers, key=lambda row: (row[0], row[2]))
+_answer_writer: GroupWriter[AnswerRow, bool] = GroupWriter(_save_answers, key=lambda row: (row[0], row[2]), retry_if=_crossed)
 
 
 async def save_answer(attempt_id: int, contestant_id: int, position: int, option_id: int) -> None:
@@ -311,7 +322,9 @@ async def _submit_many(rows: list[tuple[int, int, datetime]]) -> list[Submitted 
     ]
 
 
-_submit_writer: GroupWriter[tuple[int, int, datetime], Submitted | None] = GroupWriter(_submit_many, key=lambda row: row[0])
+_submit_writer: GroupWriter[tuple[int, int, datetime], Submitted | None] = GroupWriter(
+    _submit_many, key=lambda row: row[0], retry_if=_crossed
+)
 
 
 async def submit(attempt_id: int, contestant_id: int) -> Submitted:

@@ -20,6 +20,7 @@ from contest.attempts.tables import Attempt
 from contest.contests.service import parse_quotas
 from contest.contests.tables import Contest, Round
 from contest.i18n import InputError, message
+from contest.people.privacy import DEFAULT_RETENTION_DAYS
 from contest.people.service import GROUPS
 from contest.questions.text import fold, nfc
 from contest.staff.service import StaffUser, audit
@@ -29,6 +30,8 @@ HAI_PHONG = 31
 MAX_SLUG = 60
 # Fields contestants' results depend on: frozen once a round has a real attempt.
 SCORING_FIELDS = ("quotas", "time_limit_seconds", "max_attempts", "opens_at", "pass_mark", "ask_prediction")
+# Days personal data is kept after the last round's results: long enough to award prizes and certificates.
+RETENTION_MIN, RETENTION_MAX = 30, 3650
 
 
 # ---- reading forms ---------------------------------------------------------------------------------
@@ -127,6 +130,8 @@ async def save_contest(actor: StaffUser, form: Mapping[str, Any], groups: list[s
     bad_groups = [g for g in groups if g not in GROUPS]
     if bad_groups:
         raise InputError({"groups": "group_invalid"})
+    # Blank keeps what the contest has (the default for a new one).
+    retention = _int(form.get("retention_days"), "retention_days", "retention_invalid", RETENTION_MIN, RETENTION_MAX, blank=-1)
     values: dict[str, Any] = {
         "title": title,
         "description": nfc(str(form.get("description", ""))),
@@ -137,6 +142,8 @@ async def save_contest(actor: StaffUser, form: Mapping[str, Any], groups: list[s
         "communes": _codes(communes),
         "groups": sorted(set(groups)),
     }
+    if retention is not None or contest_id is None:
+        values["retention_days"] = retention or DEFAULT_RETENTION_DAYS
     if contest_id is None:
         slug = await _unique_slug(title, None)
         rows = await Contest.insert(Contest(slug=slug, published=False, **{**values, "quotas": json.dumps(quotas)})).returning(

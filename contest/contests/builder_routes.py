@@ -12,6 +12,7 @@ from contest.attempts import service as attempts
 from contest.contests import builder, preview
 from contest.i18n import InputError
 from contest.people import service as people
+from contest.people.privacy import DEFAULT_RETENTION_DAYS
 from contest.people.service import GROUPS
 from contest.people.tables import Commune
 from contest.scoring.queue import kick
@@ -89,7 +90,8 @@ class ContestBuilderController(Controller):
 
     @get("/new")
     async def new_form(self) -> Template:
-        return await _contest_page(None, {"time_limit_seconds": 900, "quotas": {}, "groups": []}, {})
+        fresh = {"time_limit_seconds": 900, "quotas": {}, "groups": [], "retention_days": DEFAULT_RETENTION_DAYS}
+        return await _contest_page(None, fresh, {})
 
     @post("/new")
     async def create(self, request: Request) -> Template | Redirect:
@@ -247,6 +249,7 @@ def _echo_contest(form: Any) -> dict[str, Any]:
         "groups": form.getall("groups", []),
         "provinces": [int(p) for p in form.getall("provinces", []) if str(p).isdigit()],
         "communes": [int(c) for c in form.getall("communes", []) if str(c).isdigit()],
+        "retention_days": form.get("retention_days", ""),
     }
 
 

@@ -37,6 +37,8 @@ class Contest(Table):
     published = Boolean(default=True)
     # "One prize per person across the contest": a winner of an earlier round is skipped in later ones.
     one_prize_per_person = Boolean(default=False)
+    # Personal data is kept this many days after the last round's results are published, then anonymised.
+    retention_days = Integer(default=365)
 
 
 class Round(Table):

@@ -15,7 +15,7 @@ from typing import Any
 
 import openpyxl
 
-from contest import keys
+from contest import keys, xlsx
 from contest.db import engine
 from contest.i18n import InputError
 from contest.leaderboard.service import Scope
@@ -175,6 +175,9 @@ def ranked(rows: list[CollectiveRow], by: str = "people") -> list[CollectiveRow]
 
 POPULATION_HEADER = ["Mã xã/phường", "Tên xã/phường", "Dân số"]
 MAX_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED = 50 * 1024 * 1024
+# Viet Nam has about 3,300 communes (10,600 before the 2025 merger); blank rows count too.
+MAX_ROWS = 20_000
 
 
 @dataclass
@@ -212,13 +215,7 @@ async def import_population(content: bytes) -> PopulationReport:
     report = PopulationReport()
     if len(content) > MAX_BYTES:
         raise InputError({"file": "population_file_too_big"})
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a file that is not xlsx
-        raise InputError({"file": "population_file_unreadable"}) from exc
-    sheet = book.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
-    book.close()
+    rows = _population_rows(content)
     communes = await Commune.select(Commune.code, Commune.name)
     codes = {c["code"] for c in communes}
     by_name: dict[str, list[int]] = {}
@@ -232,6 +229,11 @@ async def import_population(content: bytes) -> PopulationReport:
             continue
         report.rows += 1
         code_cell, name_cell, population_cell = cells
+        formula = next((v for v in cells if isinstance(v, str) and v.startswith("=")), None)
+        # Formulas are never evaluated, and their cached values may be missing or stale: only typed values count.
+        if formula is not None:
+            report.problems.append((number, "population_formula", {"value": formula[:40]}))
+            continue
         code = _cell_int(code_cell) if code_cell not in (None, "") else None
         name = str(name_cell or "").strip()
         if code is None and code_cell not in (None, ""):
@@ -278,15 +280,36 @@ async def import_population(content: bytes) -> PopulationReport:
     return report
 
 
+def _population_rows(content: bytes) -> list[tuple[Any, ...]]:
+    """The first sheet's rows (three columns), from an xlsx checked before openpyxl parses it; InputError if unreadable."""
+    try:
+        xlsx.inspect_upload(content, MAX_UNPACKED)
+    except xlsx.UnsafeWorkbook as exc:
+        code = "population_file_unreadable" if exc.code == "xlsx_not_workbook" else exc.code
+        raise InputError({"file": code}, **exc.params) from exc
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:  # openpyxl raises many kinds on a file that is not xlsx
+        raise InputError({"file": "population_file_unreadable"}) from exc
+    rows: list[tuple[Any, ...]] = []
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # its own <dimension> may claim a million rows by 16,384 columns
+        for row in sheet.iter_rows(values_only=True, max_col=3):
+            rows.append(row)
+            if len(rows) > MAX_ROWS:
+                raise InputError({"file": "population_too_many_rows"}, max=f"{MAX_ROWS:,}".replace(",", "."))
+    except InputError:
+        raise
+    except Exception as exc:  # and more kinds while reading a damaged sheet
+        raise InputError({"file": "population_file_unreadable"}) from exc
+    finally:
+        book.close()
+    return rows
+
+
 async def population_template() -> bytes:
     """An xlsx to fill in: every commune with its code, name and the population known now."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Dân số"
-    sheet.append(POPULATION_HEADER)
     rows = await Commune.select(Commune.code, Commune.name, Commune.population).order_by(Commune.province).order_by(Commune.code)
-    for row in rows:
-        sheet.append([row["code"], row["name"], row["population"]])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    values = ([r["code"], r["name"], r["population"]] for r in rows)
+    return xlsx.workbook("Dân số", POPULATION_HEADER, values, widths=(14, 36, 12))

@@ -20,8 +20,7 @@ from contest.redis import async_redis
 
 # Count an attempt once: the ranked set says whether it was counted before, so a replay changes nothing.
 # ZADD GT keeps a person's best attempt. The contestant's group boards and counters come with the
-# commune's; the contest-wide boards keep the best over every round (all values are final once scored,
-# so a replay or a rebuild of one round leaves them as they were).
+# commune's. Every key is the round's (one hash tag, one cluster slot: see keys).
 _RANK_LUA = """
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[5], ARGV[4], 1)
@@ -33,11 +32,6 @@ if ARGV[5] ~= '' then
   redis.call('HINCRBY', KEYS[8], ARGV[5], 1)
   if new then redis.call('HINCRBY', KEYS[7], ARGV[5], 1) end
   redis.call('ZADD', KEYS[6], 'GT', ARGV[3], ARGV[2])
-end
-if ARGV[6] ~= '0' then
-  redis.call('ZADD', KEYS[9], 'GT', ARGV[3], ARGV[2])
-  redis.call('ZADD', KEYS[10], 'GT', ARGV[3], ARGV[2])
-  if ARGV[5] ~= '' then redis.call('ZADD', KEYS[11], 'GT', ARGV[3], ARGV[2]) end
 end
 return 1
 """
@@ -77,8 +71,10 @@ async def rank_attempts(r: aioredis.Redis, attempts: list[ScoredAttempt]) -> int
     if not attempts:
         return 0
     script = r.register_script(_RANK_LUA)
+    counted: list[int] = []  # where the script's answers are among the pipeline's
     async with r.pipeline(transaction=False) as pipe:
         for a in attempts:
+            counted.append(len(pipe))
             await script(
                 keys=[
                     keys.ranked(a.round_id),
@@ -89,15 +85,20 @@ async def rank_attempts(r: aioredis.Redis, attempts: list[ScoredAttempt]) -> int
                     keys.group_board(a.round_id, a.group),
                     keys.group_people(a.round_id),
                     keys.group_attempts(a.round_id),
-                    keys.contest_board(a.contest_id),
-                    keys.contest_commune_board(a.contest_id, a.commune),
-                    keys.contest_group_board(a.contest_id, a.group),
                 ],
-                args=[a.attempt_id, a.contestant_id, a.score, a.commune, a.group, a.contest_id],
+                args=[a.attempt_id, a.contestant_id, a.score, a.commune, a.group],
                 client=pipe,
             )
+            if a.contest_id:
+                # The contest-wide boards keep the best over every round: each result is final once scored, so
+                # these run on every replay (a retry after a failure here puts back what the ranked set skips).
+                best = {str(a.contestant_id): a.score}
+                pipe.zadd(keys.contest_board(a.contest_id), best, gt=True)
+                pipe.zadd(keys.contest_commune_board(a.contest_id, a.commune), best, gt=True)
+                if a.group:
+                    pipe.zadd(keys.contest_group_board(a.contest_id, a.group), best, gt=True)
         results = await pipe.execute()
-    return sum(int(x) for x in results)
+    return sum(int(results[i]) for i in counted)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import phonenumbers
 
+# What an anonymised contestant is called (contest.people.privacy): shown whole on public pages, never shortened.
+ERASED_NAME = "Đã xóa"
+
 
 def normalise_phone(raw: str) -> str | None:
     """0912 345 678, +84 912-345-678, 84912345678 -> 0912345678; None when not a Vietnamese number."""
@@ -28,6 +31,8 @@ def mask_phone(phone: str) -> str:
 
 def short_name(full_name: str) -> str:
     """Nguyễn Văn An -> Nguyễn V. A., for public pages: the family name and the initials of the rest."""
+    if full_name == ERASED_NAME:
+        return full_name
     words = full_name.split()
     if len(words) < 2:
         return words[0] if words else ""

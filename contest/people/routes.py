@@ -9,11 +9,12 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from contest.contests.service import contest_by_slug
-from contest.i18n import InputError
+from contest.i18n import LANGUAGES, InputError
 from contest.people import service
+from contest.people.privacy import consent_version, retention_days
 from contest.people.service import GROUPS, Registration
 from contest.ratelimit import limit
-from contest.web import errors_of, page
+from contest.web import errors_of, lang_of, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -44,6 +45,7 @@ class PeopleController(Controller):
             commune=data.get("commune", ""),
             group=data.get("group", ""),
             consent=data.get("consent") == "yes",
+            consent_version=data.get("consent_version"),
         )
         try:
             contestant_id = await service.register(contest.id, reg, request.client.host if request.client else None)
@@ -69,6 +71,13 @@ class PeopleController(Controller):
         request.session.pop("contestant", None)
         return Redirect(path="/")
 
+    @get("/privacy", name="privacy")
+    async def privacy(self, request: Request, lang: str | None = None) -> Template:
+        """What is done with contestants' personal data and their rights: in Vietnamese, or English on request."""
+        chosen = lang if lang in LANGUAGES else lang_of(request)
+        name = "people/privacy_en.html" if chosen == "en" else "people/privacy.html"
+        return page(name, consent_version=consent_version(), retention_days=None)
+
     @get("/lang/{code:str}", name="lang")
     async def set_lang(self, request: Request, code: str, next: str = "/") -> Redirect:
         if code in ("vi", "en"):
@@ -91,4 +100,6 @@ async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> 
         provinces=provinces,
         communes=communes,
         groups=GROUPS,
+        consent_version=consent_version(),
+        retention_days=await retention_days(contest.id),
     )

@@ -14,6 +14,7 @@ from contest import clock
 from contest.contests.tables import Contest
 from contest.i18n import InputError
 from contest.people.phone import normalise_phone
+from contest.people.privacy import consent_version
 from contest.people.tables import Commune, Contestant, Province
 
 GROUPS = ("citizens", "officials", "teachers", "students", "workers", "youth", "soldiers")
@@ -29,6 +30,8 @@ class Registration:
     commune: str | int
     group: str
     consent: bool
+    # The consent text version the form or app showed; None takes the current one.
+    consent_version: str | None = None
 
 
 def _as_int(value: str | int | None) -> int | None:
@@ -63,6 +66,8 @@ async def validate(reg: Registration) -> dict:
         errors["group"] = "group_invalid"
     if not reg.consent:
         errors["consent"] = "consent_required"
+    elif reg.consent_version not in (None, "", consent_version()):
+        errors["consent"] = "consent_outdated"  # the text changed since the form was shown: read it again
     if errors:
         raise InputError(errors, min=this_year - 100, max=this_year - 6)
     return {"full_name": name, "phone": phone, "birth_year": year, "commune": commune_code, "group": reg.group}
@@ -92,7 +97,14 @@ async def register(contest_id: int, reg: Registration, ip: str | None = None) ->
     now = clock.now()
     try:
         rows = await Contestant.insert(
-            Contestant(contest=contest_id, consented_at=now, created_at=now, registered_ip=ip, **clean)
+            Contestant(
+                contest=contest_id,
+                consented_at=now,
+                consent_version=consent_version(),
+                created_at=now,
+                registered_ip=ip,
+                **clean,
+            )
         ).returning(Contestant.id)
     except asyncpg.UniqueViolationError as exc:
         raise InputError({"phone": "phone_taken"}) from exc

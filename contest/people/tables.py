@@ -24,12 +24,17 @@ class Contestant(Table):
     full_name = Varchar(length=100)
     # Normalised national form, e.g. 0912345678.
     phone = Varchar(length=15)
-    birth_year = SmallInt()
+    # Null once the person's data is erased (on request or after the contest's retention period).
+    birth_year = SmallInt(null=True, default=None)
     commune = ForeignKey(Commune, index=True)
     group = Varchar(length=20)
     consented_at = Timestamptz()
+    # Which consent text (contest.people.privacy.consent_version) the person agreed to.
+    consent_version = Varchar(length=40, null=True, default=None)
     created_at = Timestamptz()
     # Where the registration came from: one of the duplicate-account signals, never shown publicly.
     registered_ip = Varchar(length=45, null=True, default=None)
+    # When the personal data was anonymised; attempts and scores stay for anonymous statistics.
+    erased_at = Timestamptz(null=True, default=None)
 
     one_registration_per_phone = Unique([contest, phone])

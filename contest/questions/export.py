@@ -56,11 +56,12 @@ def to_xlsx(rows: list[list[Any]], instructions: bool = False) -> bytes:
 
 
 def to_csv(rows: list[list[Any]]) -> bytes:
-    """UTF-8 with a BOM (so Excel reads the Vietnamese right), comma-separated, CRLF."""
+    """UTF-8 with a BOM (so Excel reads the Vietnamese right), comma-separated, CRLF; text that looks like a formula
+    gets a leading quote, as in the xlsx."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    writer.writerows(rows)
+    writer.writerows([xlsx.escape_formula(value) for value in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

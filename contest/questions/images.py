@@ -37,28 +37,36 @@ def _refuse(code: str) -> InputError:
     return InputError({"image": code}, **LIMITS)
 
 
-def prepare_image(data: bytes) -> PreparedImage:
-    """Verify an upload is a real image of sane size, downscale it and re-encode it as WebP; InputError if not."""
+def open_upload(data: bytes, formats: tuple[str, ...] = FORMATS, invalid: str = "image_invalid") -> Image.Image:
+    """Decode an upload of sane size (bytes, then pixels from the header) upright; InputError with invalid if unreadable."""
     if len(data) > MAX_BYTES:
         raise _refuse("image_too_large")
     if not data:
-        raise _refuse("image_invalid")
+        raise _refuse(invalid)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=FORMATS) as probe:
+            with Image.open(io.BytesIO(data), formats=formats) as probe:
                 if probe.width * probe.height > MAX_PIXELS:
                     raise _refuse("image_too_large")
                 probe.verify()
             # verify() leaves the image unusable: open again to decode it.
-            with Image.open(io.BytesIO(data), formats=FORMATS) as img:
+            with Image.open(io.BytesIO(data), formats=formats) as img:
                 img.seek(0)  # the first frame of an animation
                 img.load()
-                picture = ImageOps.exif_transpose(img)
+                return ImageOps.exif_transpose(img)
     except InputError:
         raise
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _refuse("image_invalid") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # A header claiming far more pixels than MAX_PIXELS: Pillow refuses it before we can look.
+        raise _refuse("image_too_large") from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise _refuse(invalid) from None
+
+
+def prepare_image(data: bytes) -> PreparedImage:
+    """Verify an upload is a real image of sane size, downscale it and re-encode it as WebP; InputError if not."""
+    picture = open_upload(data)
     picture = picture.convert("RGBA" if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info else "RGB")
     picture.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()

@@ -6,14 +6,13 @@ import csv
 import io
 import json
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from contest import clock
+from contest import clock, xlsx
 from contest.i18n import DEFAULT, message
 from contest.questions.service import duplicates_among
 from contest.questions.tables import DIFFICULTIES, Option, Question, Topic
@@ -23,6 +22,10 @@ from contest.staff.service import audit
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
+# Blank rows are skipped, but not endlessly: a sheet claiming a million rows is refused after this many.
+MAX_SHEET_ROWS = MAX_ROWS + 10_000
+MAX_COLUMNS = 64  # cells further right are never read
+MAX_UNPACKED = 200 * 1024 * 1024  # an xlsx's parts, uncompressed
 MAX_OPTIONS = 6
 MIN_OPTIONS = 2
 MAX_TEXT = 2000
@@ -149,18 +152,30 @@ def _xlsx_cells(data: bytes) -> Iterator[list[tuple[Any, bool]]]:
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        xlsx.inspect_upload(data, MAX_UNPACKED)
+    except xlsx.UnsafeWorkbook as exc:
+        code = "import_file_not_spreadsheet" if exc.code == "xlsx_not_workbook" else exc.code
+        raise TransferError(code, **exc.params) from exc
+    # openpyxl raises many kinds of errors on a damaged file, while opening it or while reading its rows.
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:
         raise TransferError("import_file_not_spreadsheet") from exc
-    sheet = book.worksheets[0]
-    # Read without data_only, a formula cell's value is its "=..." text: reported, never evaluated.
-    for values in sheet.iter_rows(values_only=True):
-        yield [(value, False) for value in values]
-    book.close()
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # the sheet's own <dimension> may claim a million rows by 16,384 columns
+        # Read without data_only, a formula cell's value is its "=..." text: reported, never evaluated.
+        for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            yield [(value, False) for value in values]
+    except Exception as exc:
+        raise TransferError("import_file_not_spreadsheet") from exc
+    finally:
+        book.close()
 
 
 def _csv_cells(data: bytes) -> Iterator[list[tuple[Any, bool]]]:
-    if b"\x00" in data[:4096]:
+    # NUL anywhere: UTF-16, or a binary file; PostgreSQL could not store it in a text either.
+    if b"\x00" in data:
         raise TransferError("import_file_not_spreadsheet")
     try:
         text = data.decode("utf-8-sig")
@@ -169,8 +184,11 @@ def _csv_cells(data: bytes) -> Iterator[list[tuple[Any, bool]]]:
     first = text.split("\n", 1)[0]
     # Excel with Vietnamese regional settings saves CSV with semicolons.
     delimiter = max(",;\t", key=first.count)
-    for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-        yield [(value, False) for value in record]
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            yield [(value, False) for value in record[:MAX_COLUMNS]]
+    except csv.Error as exc:  # e.g. a cell longer than the csv module's 128 KiB limit
+        raise TransferError("import_file_not_spreadsheet") from exc
 
 
 def _header_key(value: Any) -> str | None:
@@ -206,7 +224,10 @@ def _cell_text(value: Any) -> str:
 def _rows(table: Iterable[list[tuple[Any, bool]]]) -> list[Row]:
     cells = iter(table)
     keys: list[str | None] = []
-    for header in cells:
+    too_many = TransferError("import_too_many_rows", max=f"{MAX_ROWS:,}".replace(",", "."))
+    for blank, header in enumerate(cells):
+        if blank >= MAX_SHEET_ROWS:
+            raise too_many
         if any(str(v or "").strip() for v, _ in header):
             keys = [_header_key(v) for v, _ in header]
             break
@@ -222,18 +243,21 @@ def _rows(table: Iterable[list[tuple[Any, bool]]]) -> list[Row]:
         raise TransferError("import_header_missing", columns=", ".join(missing))
     rows: list[Row] = []
     for number, record in enumerate(cells, start=2):
+        if number > MAX_SHEET_ROWS:
+            raise too_many
         if not any(v is not None and str(v).strip() for v, _ in record):
             continue
         if len(rows) >= MAX_ROWS:
-            raise TransferError("import_too_many_rows", max=f"{MAX_ROWS:,}".replace(",", "."))
+            raise too_many
         row = Row(number, {})
         for i, (value, is_formula) in enumerate(record):
             key = keys[i] if i < len(keys) else None
-            text = _cell_text(value)
+            raw = _cell_text(value)
+            text = xlsx.unescape_formula(raw)  # "'=..." as our exports write it: text, not a formula
             if not key:
                 row.stray = row.stray or bool(text)
                 continue
-            if is_formula or text.startswith("="):
+            if is_formula or (text == raw and text.startswith("=")):
                 row.formulas.append(key)
             row.cells[key] = text
         rows.append(row)

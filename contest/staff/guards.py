@@ -5,14 +5,39 @@ from __future__ import annotations
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 
 from contest.staff.service import StaffUser, staff_user
 
 SESSION_KEY = "staff"
-session_config = ServerSideSessionConfig(
+_FRESH_ID = "staff_session_id"  # scope state: the id a sign-in chose for this browser's session from now on
+
+
+class _RotatingSessionBackend(ServerSideSessionBackend):
+    """Litestar's server-side sessions keep the id the browser sent; after a sign-in we want a new one."""
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        fresh = connection.scope.get("state", {}).get(_FRESH_ID)
+        return str(fresh) if fresh else super().get_session_id(connection)
+
+
+class _StaffSessionConfig(ServerSideSessionConfig):
+    _backend_class = _RotatingSessionBackend
+
+
+session_config = _StaffSessionConfig(
     key="staff_session", store="staff_sessions", max_age=60 * 60 * 12, httponly=True, samesite="lax"
 )
+
+
+async def rotate_session(connection: ASGIConnection) -> None:
+    """Give this browser a new session id and forget the old one: an id planted before sign-in (session fixation)
+    never becomes a signed-in session."""
+    old = connection.cookies.get(session_config.key)
+    if old:
+        await session_config.get_store_from_app(connection.app).delete(old)
+    backend = _RotatingSessionBackend(config=session_config)
+    connection.scope.setdefault("state", {})[_FRESH_ID] = backend.generate_session_id()
 
 
 async def current_staff(connection: ASGIConnection) -> StaffUser | None:
@@ -24,6 +49,14 @@ async def current_staff(connection: ASGIConnection) -> StaffUser | None:
     user = await staff_user(int(data["id"]), int(data["epoch"])) if data else None
     if user is not None:
         connection.scope.setdefault("state", {})["staff_user"] = user
+    return user
+
+
+async def signed_in(connection: ASGIConnection) -> StaffUser:
+    """The staff member behind a guarded route (the guard let them in; a route without one gets a login)."""
+    user = await current_staff(connection)
+    if user is None:
+        raise NotAuthorizedException(detail="staff_login_required")
     return user
 
 

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from contest.i18n import InputError
 from contest.ratelimit import limit
 from contest.staff import service
-from contest.staff.guards import SESSION_KEY, current_staff, require, session_config
+from contest.staff.guards import SESSION_KEY, current_staff, require, rotate_session, session_config
 from contest.web import errors_of, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -39,6 +39,7 @@ class LoginController(Controller):
                 errors=errors_of(request, exc),
                 next=_safe_next(data.get("next")),
             )
+        await rotate_session(request)
         request.set_session({SESSION_KEY: {"id": user.id, "epoch": user.epoch}})
         return Redirect(path=_safe_next(data.get("next")))
 

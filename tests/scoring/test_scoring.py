@@ -1,7 +1,6 @@
 """Scoring by real RQ workers: correct, once, and surviving a worker killed mid-batch."""
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from contest.redis import async_redis
 from contest.scoring.queue import kick
 from tests.conftest import ROOT
 from tests.factories import answer
+from tests.processes import kill_tree
 
 
 async def _submitted(case, n: int, correct: int) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -103,11 +103,9 @@ async def test_a_worker_killed_mid_batch_leaves_every_attempt_to_be_scored_once(
                 break
             assert time.monotonic() < deadline, "the worker never reached its scoring UPDATE"
             time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)  # the worker and its work horse die mid-batch
-        proc.wait(10)
+        kill_tree(proc)  # the worker and its work horse die mid-batch
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        kill_tree(proc)
         await tx.rollback()
         await blocker.close()
         await observer.close()

@@ -1,0 +1,153 @@
+"""A contest's certificate design: what the organiser sets (wording, signer, images, award rules) and its version.
+
+Images are checked and re-encoded by the renderer's `prepare_design_image` and kept in the private storage folder
+by content hash. The version is a hash of every field and image name, so a change re-renders cached certificates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from contest import clock
+from contest.certificates import render
+from contest.certificates.tables import CertificateDesign
+from contest.contests.builder import contest_row
+from contest.i18n import InputError
+from contest.leaderboard.collective import SORTS
+from contest.questions.text import nfc
+from contest.settings import get_settings
+from contest.staff.service import StaffUser, audit
+
+TEXT_FIELDS = {
+    "issuer": 200,
+    "place": 100,
+    "signer_name": 120,
+    "signer_title": 120,
+    "participation_text": 600,
+    "prize_text": 600,
+    "collective_text": 600,
+}
+IMAGES = ("background", "seal", "signature")
+MAX_COLLECTIVE_TOP = 100
+SAMPLE_NAMES = ("Nguyễn Thị Hồng Nhung", "Công Tằng Tôn Nữ Thị Phương Thảo Nguyễn Hoàng Bảo Ngọc Trâm Anh")
+
+DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(TEXT_FIELDS, ""),
+    **dict.fromkeys(IMAGES, ""),
+    "award_participation": True,
+    "collective_top": 3,
+    "collective_by": "people",
+    "version": "",
+}
+
+
+def images_dir() -> Path:
+    return get_settings().storage_dir / "designs"
+
+
+def _version(values: dict[str, Any]) -> str:
+    keep = {k: values.get(k) for k in (*TEXT_FIELDS, *IMAGES)}
+    return hashlib.sha256(json.dumps(keep, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+async def design_of(contest_id: int) -> dict[str, Any]:
+    """The contest's design, or the built-in one when the organiser has not set anything."""
+    rows = await CertificateDesign.raw("SELECT * FROM certificate_design WHERE contest = {}", contest_id)
+    values = {**DEFAULTS, **(rows[0] if rows else {})}
+    values["version"] = values["version"] or _version(values)
+    return values
+
+
+def parse_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The text fields and award rules of the editor's form, and message codes for what is wrong."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, limit in TEXT_FIELDS.items():
+        value = nfc(" ".join(str(form.get(name, "")).split()))
+        if len(value) > limit:
+            errors[name] = "text_too_long"
+        values[name] = value
+    values["award_participation"] = str(form.get("award_participation", "")) in ("1", "on", "true")
+    raw_top = str(form.get("collective_top", "3")).strip() or "0"
+    if not raw_top.isdigit() or int(raw_top) > MAX_COLLECTIVE_TOP:
+        errors["collective_top"] = "collective_top_invalid"
+    values["collective_top"] = int(raw_top) if raw_top.isdigit() else 0
+    by = str(form.get("collective_by", "people"))
+    values["collective_by"] = by if by in SORTS else "people"
+    return values, errors
+
+
+def store_image(data: bytes, role: str) -> str:
+    """Check and normalise an organiser's image; returns the file name it is kept under."""
+    prepared = render.prepare_design_image(data, role)
+    ext = "jpg" if role == "background" else "png"
+    name = f"{role}-{hashlib.sha256(prepared).hexdigest()[:20]}.{ext}"
+    folder = images_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    if not target.exists():
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(prepared)
+        tmp.replace(target)
+    return name
+
+
+async def save_design(
+    actor: StaffUser, contest_id: int, form: Any, uploads: dict[str, bytes], remove: set[str]
+) -> dict[str, Any]:
+    """Check everything, then save the design in one statement (nothing is half-saved); returns it."""
+    await contest_row(contest_id)
+    values, errors = parse_form(form)
+    current = await design_of(contest_id)
+    for role in IMAGES:
+        values[role] = "" if role in remove else current[role]
+    params: dict[str, Any] = {"min": 0, "max": MAX_COLLECTIVE_TOP}
+    for role, data in uploads.items():
+        if not data:
+            continue
+        try:
+            values[role] = store_image(data, role)
+        except InputError as exc:
+            errors[role] = exc.errors.get("image", "image_invalid")
+            params.update(exc.params)
+    if errors:
+        raise InputError(errors, **params)
+    values["version"] = _version(values)
+    values["updated_at"] = clock.now()
+    columns = list(values)
+    await CertificateDesign.raw(
+        f"INSERT INTO certificate_design (contest, {', '.join(columns)}) VALUES ({{}}, {', '.join('{}' for _ in columns)}) "
+        f"ON CONFLICT (contest) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in columns)}",
+        contest_id,
+        *values.values(),
+    )
+    await audit(actor.id, "certificate.design", str(contest_id), version=values["version"])
+    return await design_of(contest_id)
+
+
+def wording(values: dict[str, Any], kind: str) -> str:
+    return str(values.get(f"{kind}_text") or "")
+
+
+def render_design(values: dict[str, Any], kind: str) -> render.Design:
+    """The renderer's view of a design, for one kind of certificate."""
+    folder = images_dir()
+
+    def image(role: str) -> Path | None:
+        name = values.get(role) or ""
+        return folder / name if name and (folder / name).exists() else None
+
+    return render.Design(
+        issuer=values["issuer"],
+        place=values["place"],
+        signer_name=values["signer_name"],
+        signer_title=values["signer_title"],
+        wording=wording(values, kind),
+        background=image("background"),
+        seal=image("seal"),
+        signature=image("signature"),
+        version=values["version"],
+    )

@@ -1,0 +1,299 @@
+"""Award rules, verification and revocation of certificates.
+
+Who gets what, per contest: a participation certificate for whoever reaches a round's pass mark (the contest's
+design can turn these off), a prize certificate for each prize of a round's published results, and a collective
+certificate (giấy khen) for the contest's best communes once a round's results are published. Exactly one
+certificate per holder, contest and kind: the unique (contest, kind, subject) makes every award idempotent, so
+re-running an award (or awarding while a citizen opens their result page) never makes a second one, and a revoked
+certificate stays revoked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from contest import clock
+from contest.certificates.tables import Certificate
+from contest.db import engine
+from contest.i18n import InputError
+from contest.leaderboard.collective import count_collective, ranked
+from contest.leaderboard.service import Scope
+from contest.staff.service import StaffUser, audit
+
+# Contestant ids per award statement: small enough to report progress, big enough to be fast.
+BATCH = 20_000
+MIN_REASON, MAX_REASON = 3, 500
+# 80 random bits (20 hex digits) from PostgreSQL's generator: codes are made where the rows are.
+_CODE = "substr(md5(gen_random_uuid()::text || clock_timestamp()::text), 1, 20)"
+
+_COLUMNS = "(code, kind, contest, round, contestant, commune, subject, holder, prize, correct, total, issued_at, revoke_reason)"
+
+# Each contestant's best scored attempt in the round at or above the pass mark; not the disqualified.
+_PARTICIPATION_SQL = f"""
+WITH made AS (
+    INSERT INTO certificate {_COLUMNS}
+    SELECT {_CODE}, 'participation', r.contest, r.id, b.contestant, p.commune, 'p:' || b.contestant, p.full_name,
+           NULL, b.correct, b.total, $1, ''
+    FROM (
+        SELECT DISTINCT ON (a.contestant) a.contestant, a.correct, a.total
+        FROM attempt a
+        WHERE a.round = $2 AND NOT a.preview AND a.status = 'scored' AND a.correct >= $3
+          AND a.contestant BETWEEN $4 AND $5
+        ORDER BY a.contestant, a.correct DESC, a.duration_ms
+    ) b
+    JOIN contestant p ON p.id = b.contestant
+    JOIN round r ON r.id = $2
+    WHERE NOT EXISTS (SELECT 1 FROM round_result rr WHERE rr.round = $2 AND rr.contestant = b.contestant AND rr.disqualified)
+    ON CONFLICT (contest, kind, subject) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) AS n FROM made
+"""
+
+_PRIZE_SQL = f"""
+WITH made AS (
+    INSERT INTO certificate {_COLUMNS}
+    SELECT {_CODE}, 'prize', r.contest, r.id, rr.contestant, p.commune, 'p:' || rr.contestant, p.full_name,
+           rr.prize, rr.correct, a.total, $1, ''
+    FROM round_result rr
+    JOIN round r ON r.id = rr.round
+    JOIN contestant p ON p.id = rr.contestant
+    JOIN attempt a ON a.id = rr.attempt
+    WHERE rr.round = $2 AND rr.prize IS NOT NULL AND NOT rr.disqualified AND r.results_published_at IS NOT NULL
+    ORDER BY rr.rank
+    ON CONFLICT (contest, kind, subject) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) AS n FROM made
+"""
+
+_COLLECTIVE_SQL = f"""
+WITH made AS (
+    INSERT INTO certificate {_COLUMNS}
+    SELECT {_CODE}, 'collective', $2, $3, NULL, m.code, 'c:' || m.code, m.name, NULL, NULL, NULL, $1, ''
+    FROM commune m WHERE m.code = ANY($4::int[])
+    ON CONFLICT (contest, kind, subject) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) AS n FROM made
+"""
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class AwardReport:
+    """What one award run made (certificates that already existed are not counted again)."""
+
+    participation: int = 0
+    prize: int = 0
+    collective: int = 0
+    # Why a kind was not awarded: message codes ("cert_no_pass_mark", "cert_results_unpublished", ...).
+    skipped: list[str] | None = None
+
+    @property
+    def total(self) -> int:
+        return self.participation + self.prize + self.collective
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "total": self.total}
+
+
+async def _round(round_id: int) -> dict:
+    rows = await Certificate.raw(
+        "SELECT r.id, r.contest, r.number, r.title, r.pass_mark, r.results_published_at, r.state, c.title AS contest_title, "
+        "coalesce(d.award_participation, true) AS award_participation, coalesce(d.collective_top, 3) AS collective_top, "
+        "coalesce(d.collective_by, 'people') AS collective_by "
+        "FROM round r JOIN contest c ON c.id = r.contest LEFT JOIN certificate_design d ON d.contest = r.contest "
+        "WHERE r.id = {}",
+        round_id,
+    )
+    if not rows:
+        raise InputError({"round": "round_not_found"})
+    return rows[0]
+
+
+async def _pool_fetch(sql: str, *args: Any) -> list[Any]:
+    """asyncpg's own numbered parameters (the award statements reuse them), on the pool or a connection of our own."""
+    pool = engine().pool
+    if pool is not None:
+        return await pool.fetch(sql, *args)
+    conn = await engine().get_new_connection()
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
+async def award_round(round_id: int, progress: Progress | None = None) -> AwardReport:
+    """Award every certificate a round earns, in batches, reporting (phase, done, total); safe to re-run."""
+    rnd = await _round(round_id)
+    report = AwardReport(skipped=[])
+    assert report.skipped is not None
+    now = clock.now()
+    if rnd["pass_mark"] is None:
+        report.skipped.append("cert_no_pass_mark")
+    elif not rnd["award_participation"]:
+        report.skipped.append("cert_participation_off")
+    else:
+        span = await _pool_fetch(
+            "SELECT min(contestant) AS lo, max(contestant) AS hi FROM attempt "
+            "WHERE round = $1 AND NOT preview AND status = 'scored' AND correct >= $2",
+            round_id,
+            rnd["pass_mark"],
+        )
+        lo, hi = span[0]["lo"], span[0]["hi"]
+        if lo is not None:
+            total = hi - lo + 1
+            for start in range(lo, hi + 1, BATCH):
+                made = await _pool_fetch(_PARTICIPATION_SQL, now, round_id, rnd["pass_mark"], start, start + BATCH - 1)
+                report.participation += made[0]["n"]
+                if progress:
+                    progress("participation", min(start + BATCH, hi + 1) - lo, total)
+    if rnd["results_published_at"] is None:
+        report.skipped.append("cert_results_unpublished")
+    else:
+        report.prize = (await _pool_fetch(_PRIZE_SQL, now, round_id))[0]["n"]
+        if progress:
+            progress("prize", 1, 1)
+        if rnd["collective_top"] > 0:
+            report.collective = await _award_collective(rnd, now)
+        if progress:
+            progress("collective", 1, 1)
+    return report
+
+
+async def best_communes(contest_id: int, top: int, by: str) -> list[int]:
+    """The communes placed in the first `top` ranks of the contest's collective ranking (ties share a place)."""
+    counted = await count_collective(Scope(contest_id, "", ""))
+    return [row.code for row in ranked(counted.communes, by) if row.people and row.rank <= top]
+
+
+async def _award_collective(rnd: dict, now: Any) -> int:
+    codes = await best_communes(rnd["contest"], rnd["collective_top"], rnd["collective_by"])
+    made = await _pool_fetch(_COLLECTIVE_SQL, now, rnd["contest"], rnd["id"], codes)
+    return int(made[0]["n"])
+
+
+async def award_participation(contestant_id: int, round_id: int) -> str | None:
+    """The contestant's participation certificate of the contest when this round earns it (made once); else None."""
+    rnd = await _round(round_id)
+    if rnd["pass_mark"] is None or not rnd["award_participation"]:
+        return None
+    await _pool_fetch(_PARTICIPATION_SQL, clock.now(), round_id, rnd["pass_mark"], contestant_id, contestant_id)
+    rows = await Certificate.raw(
+        "SELECT code FROM certificate WHERE contest = {} AND kind = 'participation' AND subject = {}",
+        rnd["contest"],
+        f"p:{contestant_id}",
+    )
+    return rows[0]["code"] if rows else None
+
+
+# ---- reading ----------------------------------------------------------------------------------------
+
+_CERT_SQL = """
+SELECT x.*, c.title AS contest_title, c.slug AS contest_slug, r.title AS round_title, r.number AS round_number,
+       m.name AS commune_name, v.name AS province_name
+FROM certificate x
+JOIN contest c ON c.id = x.contest
+LEFT JOIN round r ON r.id = x.round
+JOIN commune m ON m.code = x.commune
+JOIN province v ON v.code = m.province
+"""
+
+
+def clean_code(raw: str) -> str:
+    """A code as typed or scanned: case, spaces and dashes do not matter."""
+    return "".join(ch for ch in raw.lower() if ch in "0123456789abcdef")[:24]
+
+
+async def by_code(code: str) -> dict | None:
+    """One certificate with its contest, round and commune, or None for an unknown code."""
+    code = clean_code(code)
+    if len(code) != 20:
+        return None
+    rows = await Certificate.raw(_CERT_SQL + "WHERE x.code = {}", code)
+    return rows[0] if rows else None
+
+
+async def of_contestant(contestant_id: int) -> list[dict]:
+    """A contestant's certificates, newest first."""
+    return await Certificate.raw(_CERT_SQL + "WHERE x.contestant = {} ORDER BY x.issued_at DESC, x.id DESC", contestant_id)
+
+
+def _round_filter(round_id: int, kind: str | None, commune: int | None) -> tuple[str, list[Any]]:
+    sql = "WHERE x.round = {}"
+    args: list[Any] = [round_id]
+    if kind:
+        sql += " AND x.kind = {}"
+        args.append(kind)
+    if commune is not None:
+        sql += " AND x.commune = {}"
+        args.append(commune)
+    return sql, args
+
+
+async def of_round(
+    round_id: int, kind: str | None = None, commune: int | None = None, limit: int = 200, offset: int = 0
+) -> list[dict]:
+    """A round's certificates for the organiser's list (optionally one kind or one commune)."""
+    where, args = _round_filter(round_id, kind, commune)
+    order = " ORDER BY CASE x.kind WHEN 'collective' THEN 0 WHEN 'prize' THEN 1 ELSE 2 END, x.id LIMIT {} OFFSET {}"
+    return await Certificate.raw(_CERT_SQL + where + order, *args, limit, offset)
+
+
+async def valid_of_round(round_id: int, kind: str | None = None, commune: int | None = None) -> list[dict]:
+    """Every certificate of a round that is not revoked, by commune then holder: what a round's zip holds."""
+    where, args = _round_filter(round_id, kind, commune)
+    return await Certificate.raw(_CERT_SQL + where + " AND x.revoked_at IS NULL ORDER BY m.name, x.kind, x.holder, x.id", *args)
+
+
+async def counts_of_round(round_id: int) -> dict[str, int]:
+    """How many certificates of each kind a round has awarded (revoked ones apart)."""
+    rows = await Certificate.raw(
+        "SELECT kind, count(*) FILTER (WHERE revoked_at IS NULL) AS valid, count(*) FILTER (WHERE revoked_at IS NOT NULL) "
+        "AS revoked FROM certificate WHERE round = {} GROUP BY kind",
+        round_id,
+    )
+    out = {"participation": 0, "prize": 0, "collective": 0, "revoked": 0}
+    for row in rows:
+        out[row["kind"]] = row["valid"]
+        out["revoked"] += row["revoked"]
+    return out
+
+
+# ---- revocation -------------------------------------------------------------------------------------
+
+
+async def revoke(actor: StaffUser, code: str, reason: str) -> None:
+    """Revoke a certificate with a reason (audited); the verification page says so from then on."""
+    reason = " ".join(reason.split())
+    if not MIN_REASON <= len(reason) <= MAX_REASON:
+        raise InputError({"reason": "reason_invalid"}, min=MIN_REASON, max=MAX_REASON)
+    cert = await by_code(code)
+    if cert is None:
+        raise InputError({"code": "cert_not_found"})
+    if cert["revoked_at"] is not None:
+        raise InputError({"code": "cert_already_revoked"})
+    await Certificate.raw(
+        "UPDATE certificate SET revoked_at = {}, revoke_reason = {}, revoked_by = {} WHERE id = {} AND revoked_at IS NULL",
+        clock.now(),
+        reason,
+        actor.id,
+        cert["id"],
+    )
+    await audit(actor.id, "certificate.revoke", cert["code"], reason=reason, kind=cert["kind"])
+
+
+async def for_result_page(contestant_id: int, round_id: int) -> list[dict]:
+    """The contestant's certificates of this round's contest, awarding participation first if the round earns it."""
+    await award_participation(contestant_id, round_id)
+    rows = await Certificate.raw(
+        _CERT_SQL + "WHERE x.contestant = {} AND x.contest = (SELECT contest FROM round WHERE id = {}) "
+        "ORDER BY CASE x.kind WHEN 'prize' THEN 0 ELSE 1 END, x.id",
+        contestant_id,
+        round_id,
+    )
+    return rows

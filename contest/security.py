@@ -1,0 +1,54 @@
+"""Security headers on every response: our pages load only our own files, are never framed and never sniffed."""
+
+from __future__ import annotations
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
+
+# Every script and style comes from /static, every image from /static or /media (QR codes may be data: URLs).
+# No inline code anywhere: tests/security/test_headers.py keeps the templates that way.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# The API explorers Litestar serves under /schema (Swagger UI, ReDoc, RapiDoc, Elements, Scalar) load their
+# viewer from these CDNs and start it with an inline script: the one place that needs more than our own files.
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com https://cdn.redoc.ly; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com https://fonts.googleapis.com; "
+    "font-src 'self' data: https://fonts.gstatic.com https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
+    "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+# Nothing here needs a camera, a microphone, the location or payments.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+def headers_for(path: str, hsts: bool) -> dict[str, str]:
+    """The security headers of a response to this path."""
+    viewer = (path == "/schema" or path.startswith("/schema/")) and not path.endswith((".json", ".yaml", ".yml"))
+    out = {
+        "content-security-policy": DOCS_POLICY if viewer else CONTENT_SECURITY_POLICY,
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "strict-origin-when-cross-origin",
+        "x-frame-options": "DENY",
+        "permissions-policy": PERMISSIONS_POLICY,
+    }
+    if hsts:
+        out["strict-transport-security"] = HSTS
+    return out
+
+
+def security_headers(hsts: bool = False) -> BeforeMessageSendHookHandler:
+    """A before-send hook: every response gets the headers (pages, API, static files, errors, 404s alike)."""
+
+    def add(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in headers_for(scope.get("path", ""), hsts).items():
+            if name not in headers:  # a route that sets its own (stricter) value keeps it
+                headers[name] = value
+
+    return add
