@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint lock bench load clean vendor-htmx
+.PHONY: install run test lint lock bench load clean vendor-htmx i18n
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -43,6 +43,12 @@ lock:  ## re-pin every dependency from pyproject.toml into requirements.lock
 	.lockenv/bin/pip install --quiet -e '.[dev]'
 	.lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 	rm -rf .lockenv
+
+# Template text is Vietnamese (the msgids); English lives in contest/locales/en/LC_MESSAGES/messages.po, read at startup.
+i18n: install  ## extract the templates' text into messages.pot and merge it into the English catalog to translate
+	$(BIN)/pybabel -q extract -F babel.cfg --add-location=file --sort-output --no-wrap --project=contest \
+	  -o contest/locales/messages.pot .
+	$(BIN)/pybabel -q update -i contest/locales/messages.pot -d contest/locales -D messages -l en --no-wrap --ignore-obsolete
 
 vendor-htmx:  ## refresh static/htmx.min.js from the npm package (version pinned in static/VENDOR.md)
 	cd $$(mktemp -d) && npm pack --silent htmx.org@$(shell sed -n 's/^htmx.org@//p' static/VENDOR.md) \

@@ -10,7 +10,6 @@ import redis.exceptions
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
 from litestar.exceptions.responses import create_exception_response
 from litestar.middleware.session.client_side import CookieBackendConfig
@@ -22,8 +21,9 @@ from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 
-from contest import formatting
+from contest import formatting, translations
 from contest.api.routes import ContestantApi, PublicApi
+from contest.assets import static_router, static_url
 from contest.attempts.routes import AttemptController
 from contest.certificates.routes import CertificateController
 from contest.certificates.staff_routes import StaffCertificateController
@@ -155,7 +155,9 @@ async def _close_pool() -> None:
 
 def _template_engine(engine_: JinjaTemplateEngine) -> None:
     env = engine_.engine
+    translations.install(env)  # {% trans %} and _() in the language of the request being rendered
     env.globals.update(formatting.template_globals())
+    env.globals["static_url"] = static_url  # /static/app.<hash>.css: cached for a year
     env.filters.update(formatting.template_filters())
 
 
@@ -188,12 +190,7 @@ def create_app(**overrides: Any) -> Litestar:
                 StaffCertificateController,
             ),
             create_static_files_router(path="/media", directories=[settings.media_dir], name="media"),
-            create_static_files_router(
-                path="/static",
-                directories=[ROOT / "static"],
-                name="static",
-                cache_control=CacheControlHeader(max_age=86400, public=True),
-            ),
+            static_router(),
         ],
         template_config=TemplateConfig(
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_engine
@@ -209,8 +206,11 @@ def create_app(**overrides: Any) -> Litestar:
         # Anchored: Litestar searches these anywhere in the path, and "/staff/x/api/..." must keep its CSRF check.
         csrf_config=CSRFConfig(secret=settings.web.secret.hex(), exclude=["^/api/", "^/schema", "^/healthz"]),
         stores=StoreRegistry(default_factory=lambda name: redis_store.with_namespace(name)),
-        # Slow mobile data: pages and htmx go out gzipped (tiny answers and 204s are below the threshold).
-        compression_config=CompressionConfig(backend="gzip", minimum_size=800, gzip_compress_level=6),
+        # Slow mobile data: pages and htmx go out brotli-compressed, gzipped to browsers without brotli (tiny answers
+        # and 204s are below the threshold).
+        compression_config=CompressionConfig(
+            backend="brotli", minimum_size=800, brotli_quality=5, brotli_gzip_fallback=True, gzip_compress_level=6
+        ),
         openapi_config=OpenAPIConfig(title="Contest API", version="1", path="/schema"),
         exception_handlers={
             InputError: _input_error,

@@ -1,46 +1,104 @@
-"""Helpers templates use to show numbers, times and catalog text the Vietnamese way."""
+"""Helpers templates use to show numbers, times and catalog text in the reader's language (Vietnamese by default).
+
+The plain functions take a language; the template filters and `msg` take it from the rendering's request.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
-from contest.i18n import message
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from contest.i18n import DEFAULT, message
+from contest.translations import lang_in, translations
 
 VN_TZ = timezone(timedelta(hours=7))
 
+# Vietnamese: 22/11/2026 14:05; English: 22 Nov 2026, 14:05 (times are always Vietnam's).
+DATETIME = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
+DAY = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+SHORT_DAY = {"vi": "dd/MM", "en": "d MMM"}
 
-def duration(ms: int | None) -> str:
-    """83450 -> '1 phút 23,45 giây'; 5300 -> '5,30 giây' (hundredths: they break ties)."""
+
+def duration(ms: int | None, lang: str = DEFAULT) -> str:
+    """83450 -> '1 phút 23,45 giây' ('1 min 23.45 s'); 5300 -> '5,30 giây' (hundredths: they break ties)."""
     if ms is None:
         return "–"
+    t = translations(lang)
     minutes, rest = divmod(ms, 60_000)
-    seconds = f"{rest // 1000},{(rest % 1000) // 10:02d} giây"
-    return f"{minutes} phút {seconds}" if minutes else seconds
+    seconds = t.gettext("%(seconds)s giây") % {"seconds": format_decimal(Decimal(rest // 10) / 100, "0.00", locale=lang)}
+    return t.gettext("%(minutes)s phút %(seconds)s") % {"minutes": minutes, "seconds": seconds} if minutes else seconds
 
 
-def time_left(seconds: int) -> str:
+def time_left(seconds: int, lang: str = DEFAULT) -> str:
+    """The two largest units of a wait: '2 ngày 3 giờ', '3 giờ 5 phút', '5 phút'."""
+    t = translations(lang)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
+    day_text = t.ngettext("%(num)s ngày", "%(num)s ngày", days) % {"num": days}
+    hour_text = t.ngettext("%(num)s giờ", "%(num)s giờ", hours) % {"num": hours}
+    minute_text = t.ngettext("%(num)s phút", "%(num)s phút", minutes) % {"num": minutes}
     if days:
-        return f"{days} ngày {hours} giờ"
+        return f"{day_text} {hour_text}"
     if hours:
-        return f"{hours} giờ {minutes} phút"
-    return f"{minutes} phút"
+        return f"{hour_text} {minute_text}"
+    return minute_text
 
 
-def local(dt: datetime | None) -> str:
-    return dt.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y") if dt else ""
+def local(dt: datetime | None, lang: str = DEFAULT) -> str:
+    """A moment in Vietnam's time: '22/11/2026 14:05' ('22 Nov 2026, 14:05' in English)."""
+    return format_datetime(dt.astimezone(VN_TZ), DATETIME.get(lang, DATETIME[DEFAULT]), locale=lang) if dt else ""
 
 
-def number(n: int | None) -> str:
-    return f"{n:,}".replace(",", ".") if n is not None else "–"
+def day(d: date | None, lang: str = DEFAULT, short: bool = False) -> str:
+    """A calendar day: '22/11/2026' ('22 Nov 2026'), or without the year: '22/11' ('22 Nov')."""
+    if d is None:
+        return ""
+    return format_date(d, (SHORT_DAY if short else DAY).get(lang, DAY[DEFAULT]), locale=lang)
+
+
+def number(n: int | None, lang: str = DEFAULT) -> str:
+    """1234 -> '1.234' ('1,234' in English)."""
+    return format_decimal(n, locale=lang) if n is not None else "–"
+
+
+def decimal(x: float | None, places: int = 2, lang: str = DEFAULT) -> str:
+    """3.14159 -> '3,14' ('3.14' in English), with that many places."""
+    return format_decimal(x, "#,##0." + "0" * places, locale=lang) if x is not None else "–"
+
+
+@pass_context
+def _msg(context: Context, code: str, lang: str | None = None, section: str = "errors", **params: Any) -> str:
+    return message(code, lang or lang_in(context), section, **params)
+
+
+@pass_context
+def _language(context: Context) -> str:
+    return lang_in(context)
 
 
 def template_globals() -> dict[str, Any]:
-    return {"msg": message}
+    return {"msg": _msg, "language": _language}
 
 
 def template_filters() -> dict[str, Any]:
-    return {"duration": duration, "time_left": time_left, "local": local, "number": number}
+    def filter_of(fn: Any) -> Any:
+        return pass_context(lambda context, value, *args, **kwargs: fn(value, *args, lang=lang_in(context), **kwargs))
+
+    return {
+        name: filter_of(fn)
+        for name, fn in (
+            ("duration", duration),
+            ("time_left", time_left),
+            ("local", local),
+            ("day", day),
+            ("number", number),
+            ("decimal", decimal),
+        )
+    }

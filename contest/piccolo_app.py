@@ -8,6 +8,7 @@ from contest.attempts.tables import Attempt, AttemptItem
 from contest.certificates.tables import Certificate, CertificateDesign
 from contest.contests.tables import Contest, Round
 from contest.people.tables import Commune, Contestant, Province
+from contest.practice.tables import PracticeSet
 from contest.questions.tables import Option, Question, Topic
 from contest.results.tables import RoundResult
 from contest.staff.tables import AuditEntry, Staff, StaffCommune
@@ -32,6 +33,7 @@ APP_CONFIG = AppConfig(
         RoundResult,
         CertificateDesign,
         Certificate,
+        PracticeSet,
     ],
     migration_dependencies=[],
     commands=[],

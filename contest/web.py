@@ -10,9 +10,14 @@ from litestar.response import Template
 from contest import clock
 from contest.i18n import DEFAULT, LANGUAGES, InputError
 
+LANG_COOKIE = "lang"  # the choice also as a cookie of its own: staff pages have a session apart from contestants'
+
 
 def lang_of(request: Request) -> str:
-    lang = request.session.get("lang", DEFAULT) if request.scope.get("session") is not None else DEFAULT
+    """The reader's language: the session's choice, else the language cookie, else Vietnamese."""
+    session = request.scope.get("session")
+    lang = session.get("lang") if isinstance(session, dict) else None
+    lang = lang or request.cookies.get(LANG_COOKIE)
     return lang if lang in LANGUAGES else DEFAULT
 
 

@@ -1,6 +1,6 @@
 """Benchmark: certificates rendered per second, PDF (print) and PNG (phones), on every core (goal >= 150 PDFs/s on 2).
 
-    .venv/bin/python -m loadtests.bench_certificates [--render 2000]
+    .venv/bin/python -m loadtests.bench_certificates [--render 2000] [--award 311243]
 
 Render part: a realistic design (a generated background photo, a red seal and a signature scanned on white
 paper, each passed through prepare_design_image as an organiser's upload is) and N certificates with
@@ -138,11 +138,116 @@ def render_benchmark(n: int) -> dict:
     return result
 
 
+# --------------------------------------------------------------------------- award
+
+GOAL_AWARD_SECONDS = 120
+
+# N contestants over every commune, each with one scored attempt at or above the pass mark (6 of 12).
+_SEED_SCORED = """
+WITH p AS (
+    INSERT INTO contestant (contest, full_name, phone, birth_year, commune, "group", consented_at, created_at)
+    SELECT $1, 'Nguyễn Thị Hồng Nhung', '09' || lpad(g::text, 8, '0'), 1950 + g % 60,
+           c.codes[1 + floor(random() * cardinality(c.codes))::int], 'citizens', $3, $3
+    FROM generate_series(1, $2) AS g, (SELECT array_agg(code ORDER BY code) AS codes FROM commune) AS c
+    RETURNING id
+)
+INSERT INTO attempt (round, contestant, status, started_at, deadline, submitted_at, auto_submitted, total, correct,
+                     duration_ms, scored_at)
+SELECT $4, p.id, 'scored', $3, $3 + interval '10 minutes', $3 + interval '5 minutes', false, 12,
+       6 + floor(random() * 7)::int, 300000, $3
+FROM p
+"""
+
+
+def award_benchmark(n: int) -> dict:
+    """Seed n contestants who reached the pass mark and time one RQ award job over the round (then again)."""
+    import asyncio
+    import subprocess
+    import sys
+
+    from loadtests.bench_scoring import ROOT, bench_services
+
+    with bench_services("certificates"):
+        import asyncpg
+
+        from contest.certificates import jobs
+        from contest.settings import get_settings
+
+        async def seed() -> int:
+            conn = await asyncpg.connect(get_settings().db.url)
+            try:
+                now = datetime.datetime.now(datetime.UTC)
+                contest_id = await conn.fetchval(
+                    "INSERT INTO contest (slug, title, description, quotas, time_limit_seconds) "
+                    "VALUES ('bench-awards', 'Công dân số', '', '{}'::jsonb, 600) RETURNING id"
+                )
+                round_id = await conn.fetchval(
+                    "INSERT INTO round (contest, number, title, opens_at, closes_at, max_attempts, pass_mark) "
+                    "VALUES ($1, 1, 'Tuần 1', $2, $3, 1, 6) RETURNING id",
+                    contest_id,
+                    now - datetime.timedelta(days=7),
+                    now - datetime.timedelta(hours=1),
+                )
+                await conn.execute(_SEED_SCORED, contest_id, n, now - datetime.timedelta(days=1), round_id)
+                await conn.execute("VACUUM ANALYZE contestant, attempt")
+                return int(round_id)
+            finally:
+                await conn.close()
+
+        async def counted(round_id: int) -> tuple[int, int]:
+            conn = await asyncpg.connect(get_settings().db.url)
+            try:
+                row = await conn.fetchrow(
+                    "SELECT count(*) AS n, count(DISTINCT code) AS codes FROM certificate WHERE round = $1", round_id
+                )
+                return int(row["n"]), int(row["codes"])
+            finally:
+                await conn.close()
+
+        print(f"seeding {n:,} contestants with a scored attempt at the pass mark ...", flush=True)
+        round_id = asyncio.run(seed())
+        timings = []
+        for _ in range(2):  # the second run must find everything awarded already
+            job_id = asyncio.run(jobs.queue_award(round_id, None))
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "contest.cli", "worker", "--burst"], cwd=ROOT, check=True)
+            timings.append(time.perf_counter() - start)
+            state = jobs.job_state(job_id)
+            assert state is not None and state["status"] == "finished", state
+            timings.append(state["result"]["participation"])
+        made, codes = asyncio.run(counted(round_id))
+    return {
+        "contestants": n,
+        "seconds": timings[0],
+        "made": timings[1],
+        "again_seconds": timings[2],
+        "again_made": timings[3],
+        "rows": made,
+        "distinct_codes": codes,
+    }
+
+
+def _print_award(result: dict) -> None:
+    n = result["contestants"]
+    print(f"award: {n:,} contestants, one RQ job (worker start included)")
+    print(f"  first run   {result['seconds']:7.1f} s   {result['made']:,} certificates   ({n / result['seconds']:,.0f} /s)")
+    print(f"  second run  {result['again_seconds']:7.1f} s   {result['again_made']:,} new (idempotent)")
+    ok = result["rows"] == n == result["distinct_codes"] and result["again_made"] == 0
+    print(f"  check: {result['rows']:,} rows, {result['distinct_codes']:,} distinct codes -> {'ok' if ok else 'FAILED'}")
+    verdict = "meets" if result["seconds"] <= GOAL_AWARD_SECONDS and ok else "MISSES"
+    print(f"{verdict} the goal of {GOAL_AWARD_SECONDS} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--render", type=int, default=2000, metavar="N", help="certificates to render (default 2000)")
+    parser.add_argument("--render", type=int, default=2000, metavar="N", help="certificates to render (default 2000; 0 skips)")
+    parser.add_argument("--award", type=int, default=311_243, metavar="N", help="contestants to award (default 311,243; 0 skips)")
     args = parser.parse_args()
     print(machine_line())
+    if args.award:
+        _print_award(award_benchmark(args.award))
+    if not args.render:
+        return
     result = render_benchmark(args.render)
     n, workers = result["certificates"], result["workers"]
     print(f"render: {n:,} certificates on {workers} processes; background, seal and signature")

@@ -7,9 +7,22 @@
   var clock = document.getElementById("clock");
   var form = document.getElementById("submit-form");
   var submitted = false;
+  // Screen readers hear the time sparingly: when it crosses a whole minute, 30 s, 10 s and zero.
+  var said = document.getElementById("time-said");
+  var mark = null;
+  function markOf(s) { return s === 0 ? 0 : s <= 10 ? 10 : s <= 30 ? 30 : Math.ceil(s / 60) * 60; }
+  function announce(s) {
+    var m = markOf(s);
+    if (said && mark !== null && m < mark) {
+      said.textContent = m === 0 ? said.dataset.zero
+        : m < 60 ? said.dataset.seconds.replace("{n}", m) : said.dataset.minutes.replace("{n}", m / 60);
+    }
+    mark = m;
+  }
   function tick() {
     var s = Math.max(0, Math.round((end - Date.now()) / 1000));
     clock.textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+    announce(s);
     if (s <= 60) timer.classList.add("low");
     if (s === 0 && !submitted) { submitted = true; form.submit(); return; }
     setTimeout(tick, 1000);

@@ -39,6 +39,11 @@ class Contest(Table):
     one_prize_per_person = Boolean(default=False)
     # Personal data is kept this many days after the last round's results are published, then anonymised.
     retention_days = Integer(default=365)
+    # The organiser's look: a logo (file name under the media folder, checked and re-encoded on upload) and
+    # brand colours ("#rrggbb", dark enough for white text on them); null means the site's own.
+    logo = Varchar(length=100, null=True, default=None)
+    brand_primary = Varchar(length=7, null=True, default=None)
+    brand_accent = Varchar(length=7, null=True, default=None)
 
 
 class Round(Table):

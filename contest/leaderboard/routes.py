@@ -12,13 +12,13 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Response, Template
 
 from contest import keys
-from contest.i18n import InputError
+from contest.i18n import DEFAULT, InputError
 from contest.leaderboard import collective as collective_rankings
 from contest.leaderboard import service
 from contest.leaderboard.service import Scope
 from contest.people import service as people
 from contest.ratelimit import limit
-from contest.web import contestant_of, errors_of, page
+from contest.web import contestant_of, errors_of, lang_of, page
 
 LIVE_SECONDS = 5  # how often a viewer's page asks for the fragment
 SHARED_SECONDS = 2  # how long every viewer shares one rendering of it
@@ -26,7 +26,8 @@ TOP = 20
 
 
 def _render(request: Request, name: str, **context: Any) -> str:
-    return request.app.template_engine.get_template(name).render(**context)  # type: ignore[union-attr]
+    # Rendered outside a Template response: the request goes in by hand, for the reader's language.
+    return request.app.template_engine.get_template(name).render(request=request, **context)  # type: ignore[union-attr]
 
 
 async def _round(round_id: int) -> Scope:
@@ -55,7 +56,9 @@ async def _live(request: Request, scope: Scope, commune: int | None, group: str 
         rows, total = await service.board_rows(scope, commune, group, TOP)
         return _render(request, "leaderboard/_top.html", rows=rows, total=total)
 
-    shared = await service.cached_text(keys.board_fragment(scope.tag, view), SHARED_SECONDS, make)
+    lang = lang_of(request)  # shared by every viewer of a view who reads the same language
+    shared_view = view if lang == DEFAULT else f"{view}:{lang}"
+    shared = await service.cached_text(keys.board_fragment(scope.tag, shared_view), SHARED_SECONDS, make)
     me = contestant_of(request)
     mine = await service.my_places(scope, me) if me is not None else None
     return shared + (_render(request, "leaderboard/_mine.html", mine=mine, searched=False) if mine else "")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
@@ -14,9 +15,10 @@ from contest.people import service
 from contest.people.privacy import consent_version, retention_days
 from contest.people.service import GROUPS, Registration
 from contest.ratelimit import limit
-from contest.web import errors_of, lang_of, page
+from contest.web import LANG_COOKIE, errors_of, lang_of, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+LANG_MAX_AGE = 60 * 60 * 24 * 365  # a reader's language is kept across visits
 
 
 class PeopleController(Controller):
@@ -79,10 +81,23 @@ class PeopleController(Controller):
         return page(name, consent_version=consent_version(), retention_days=None)
 
     @get("/lang/{code:str}", name="lang")
-    async def set_lang(self, request: Request, code: str, next: str = "/") -> Redirect:
-        if code in ("vi", "en"):
+    async def set_lang(self, request: Request, code: str, next: str | None = None) -> Redirect:
+        """Switch the pages' language and go back: kept in the session, and in a cookie of its own for staff pages
+        (their session is apart from this one); without `next`, back to the page the switch was on."""
+        target = next if next is not None else _same_site(request, request.headers.get("referer", ""))
+        redirect = Redirect(path=target if target.startswith("/") and not target.startswith("//") else "/")
+        if code in LANGUAGES:
             request.session["lang"] = code
-        return Redirect(path=next if next.startswith("/") and not next.startswith("//") else "/")
+            redirect.set_cookie(LANG_COOKIE, code, max_age=LANG_MAX_AGE, httponly=True, samesite="lax")
+        return redirect
+
+
+def _same_site(request: Request, url: str) -> str:
+    """The path (and query) of a URL on this site, else the home page."""
+    parts = urlsplit(url)
+    if parts.netloc != request.url.netloc or not parts.path:
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> Template:  # type: ignore[no-untyped-def]

@@ -37,6 +37,9 @@ class Question(Table):
     # Lower-case text without diacritics or punctuation: accent-insensitive search and duplicate checks.
     normalized = Text(default="", index=True)
     replaced_by = ForeignKey("self", null=True, default=None, on_delete=OnDelete.set_null)  # type: ignore[var-annotated]
+    # Released for practice (ôn tập) at this time: its key becomes public, so contest draws never take it again.
+    # Null: a contest question, whose key stays secret until the rounds that may draw it have closed.
+    practice_since = Timestamptz(null=True, default=None)
     created_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(null=True, default=None)
 
