@@ -28,6 +28,7 @@ from contest.attempts.routes import AttemptController
 from contest.certificates.routes import CertificateController
 from contest.certificates.staff_routes import StaffCertificateController
 from contest.contests.builder_routes import ContestBuilderController
+from contest.contests.look_routes import LookController
 from contest.contests.routes import ContestController
 from contest.db import close_pool, start_pool
 from contest.i18n import InputError, message
@@ -37,6 +38,8 @@ from contest.officials.routes import OfficialsController
 from contest.people.duplicates_routes import DuplicatesController
 from contest.people.privacy_routes import PrivacyRequestController
 from contest.people.routes import PeopleController
+from contest.practice.routes import PracticeController
+from contest.practice.staff_routes import StaffPracticeController
 from contest.questions.bank_routes import QuestionBankController
 from contest.questions.transfer_routes import QuestionTransferController
 from contest.redis import async_redis, close_async_redis
@@ -176,6 +179,8 @@ def create_app(**overrides: Any) -> Litestar:
             ContestantApi,
             PublicResultsController,
             CertificateController,
+            LookController,
+            PracticeController,
             staff_router(
                 InvitationController,
                 StaffPeopleController,
@@ -188,6 +193,7 @@ def create_app(**overrides: Any) -> Litestar:
                 DuplicatesController,
                 PrivacyRequestController,
                 StaffCertificateController,
+                StaffPracticeController,
             ),
             create_static_files_router(path="/media", directories=[settings.media_dir], name="media"),
             static_router(),

@@ -11,6 +11,12 @@ from contest.people.service import load_communes
 from contest.questions import service as questions
 
 HAI_PHONG = 31
+DEMO_PRIZES = [
+    {"name": "Giải Nhất", "count": 1},
+    {"name": "Giải Nhì", "count": 2},
+    {"name": "Giải Ba", "count": 3},
+    {"name": "Giải Khuyến khích", "count": 5},
+]
 DEMO_SLUG = "cong-dan-so"
 TOPICS = {
     "digital_awareness": "Nhận thức số",
@@ -52,6 +58,9 @@ async def load_demo(all_provinces: bool = False) -> str:
                 opens_at=opens,
                 closes_at=opens + timedelta(days=7),
                 max_attempts=2,
+                # Half of the 12 questions right earns the participation certificate.
+                pass_mark=6,
+                prizes=json.dumps(DEMO_PRIZES),
             )
         )
     return f"demo loaded: {communes} communes, {added} questions, contest '{DEMO_SLUG}' with 2 rounds"

@@ -39,7 +39,11 @@ def translations(lang: str) -> gettext.NullTranslations:
 
 
 def lang_in(context: Context | dict[str, Any]) -> str:
-    """The language a template renders in: the request's (session, then the `lang` cookie), else Vietnamese."""
+    """The language a template renders in: a page's own `lang` (one only written in that language), else the
+    request's (session, then the `lang` cookie), else Vietnamese."""
+    forced = context.get("lang")
+    if forced in LANGUAGES:
+        return str(forced)
     request = context.get("request")
     return lang_of(request) if request is not None else DEFAULT
 

@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 
 from contest.attempts import service
 from contest.certificates import service as certificates
+from contest.contests import share
 from contest.contests.service import round_of
 from contest.i18n import InputError
 from contest.leaderboard import service as boards
@@ -89,7 +90,10 @@ class AttemptController(Controller):
         result = await boards.attempt_result(attempt_id, me)
         review = await service.review(attempt_id, me)
         mine = await certificates.for_result_page(me, result.round_id) if result.ready else []
-        return page("attempts/result.html", result=result, review=review, certificates=mine, lang=lang_of(request))
+        meta = await share.share_meta(attempt_id, me, result.contest_slug, lang_of(request)) if result.ready else None
+        return page(
+            "attempts/result.html", result=result, review=review, certificates=mine, lang=lang_of(request), share=meta
+        )
 
     @get("/attempts/{attempt_id:int}/result/status")
     async def result_status(self, request: Request, attempt_id: int) -> Template:

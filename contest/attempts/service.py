@@ -41,7 +41,9 @@ async def _question_ids(keys: tuple[str, ...]) -> dict[str, list[int]]:
         return hit[1]
     topics = sorted({_draw_key(k)[0] for k in keys})
     rows = await Attempt.raw(
-        "SELECT q.id, t.slug, q.difficulty FROM question q JOIN topic t ON t.id = q.topic WHERE q.active AND t.slug = ANY({})",
+        # Never a practice question: its key is public (contest/practice/service.py).
+        "SELECT q.id, t.slug, q.difficulty FROM question q JOIN topic t ON t.id = q.topic "
+        "WHERE q.active AND q.practice_since IS NULL AND t.slug = ANY({})",
         topics,
     )
     by_key: dict[str, list[int]] = {k: [] for k in keys}

@@ -198,10 +198,10 @@ class Shortfall:
 
 
 async def bank_counts() -> dict[str, dict[int, int]]:
-    """Active questions per topic slug and difficulty."""
+    """Active questions per topic slug and difficulty that contests may draw (practice questions are public)."""
     rows = await Attempt.raw(
         "SELECT t.slug, q.difficulty, count(*) AS n FROM question q JOIN topic t ON t.id = q.topic "
-        "WHERE q.active GROUP BY t.slug, q.difficulty"
+        "WHERE q.active AND q.practice_since IS NULL GROUP BY t.slug, q.difficulty"
     )
     out: dict[str, dict[int, int]] = {}
     for r in rows:

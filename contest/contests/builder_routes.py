@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from contest import clock
 from contest.attempts import service as attempts
-from contest.contests import builder, preview
+from contest.contests import builder, look, preview
 from contest.i18n import InputError
 from contest.people import service as people
 from contest.people.privacy import DEFAULT_RETENTION_DAYS
 from contest.people.service import GROUPS
 from contest.people.tables import Commune
+from contest.questions.images import MAX_BYTES
 from contest.scoring.queue import kick
 from contest.staff.guards import current_staff, require
 from contest.staff.service import StaffUser
-from contest.web import page
+from contest.web import errors_of, page
+
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 async def _actor(request: Request) -> StaffUser:
@@ -27,12 +33,11 @@ async def _actor(request: Request) -> StaffUser:
     return user
 
 
-def _errors(exc: InputError) -> dict[str, str]:
-    # Staff pages are in Vietnamese (their session is apart from contestants' language choice).
-    return exc.messages("vi")
+def _errors(request: Request, exc: InputError) -> dict[str, str]:
+    return errors_of(request, exc)  # in the reader's language, as the page around them
 
 
-async def _contest_page(contest: dict | None, values: dict, errors: dict, status_code: int = 200) -> Template:
+async def _contest_page(contest: dict | None, values: dict, errors: dict, status_code: int = 200, **extra: Any) -> Template:
     chosen = await Commune.select(Commune.code, Commune.name).where(Commune.code.is_in([*values.get("communes", []), 0]))
     return page(
         "contests/builder/contest.html",
@@ -47,6 +52,7 @@ async def _contest_page(contest: dict | None, values: dict, errors: dict, status
         groups=GROUPS,
         rounds=await builder.rounds_of(contest["id"]) if contest else [],
         phase=builder.round_phase,
+        **extra,
     )
 
 
@@ -65,10 +71,10 @@ async def _round_page(contest: dict, rnd: dict | None, values: dict, errors: dic
     )
 
 
-async def _round_refused(round_id: int, exc: InputError) -> Template:
+async def _round_refused(request: Request, round_id: int, exc: InputError) -> Template:
     """The round page again, saying why an action was refused."""
     rnd = await builder.round_row(round_id)
-    return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _round_values(rnd), _errors(exc), 409)
+    return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _round_values(rnd), _errors(request, exc), 409)
 
 
 async def _live_page(template: str, round_id: int) -> Template:
@@ -101,7 +107,7 @@ class ContestBuilderController(Controller):
                 await _actor(request), form, form.getall("groups", []), form.getall("provinces", []), form.getall("communes", [])
             )
         except InputError as exc:
-            return await _contest_page(None, _echo_contest(form), _errors(exc), 422)
+            return await _contest_page(None, _echo_contest(form), _errors(request, exc), 422)
         return Redirect(path=f"/staff/contests/{contest_id}")
 
     @get("/{contest_id:int}", name="builder_contest")
@@ -123,13 +129,33 @@ class ContestBuilderController(Controller):
                 contest_id,
             )
         except InputError as exc:
-            return await _contest_page(contest, _echo_contest(form), _errors(exc), 422)
+            return await _contest_page(contest, _echo_contest(form), _errors(request, exc), 422)
         return Redirect(path=f"/staff/contests/{contest_id}")
 
     @post("/{contest_id:int}/publish")
     async def publish(self, request: Request, contest_id: int) -> Redirect:
         form = await request.form()
         await builder.set_contest_published(await _actor(request), contest_id, form.get("published") == "yes")
+        return Redirect(path=f"/staff/contests/{contest_id}")
+
+    @post("/{contest_id:int}/look", request_max_body_size=2 * MAX_BYTES)
+    async def save_look(self, request: Request, contest_id: int, data: Multipart) -> Template | Redirect:
+        """The organiser's logo and brand colours: every part checked (contrast included) before anything is saved."""
+        contest = await builder.contest_row(contest_id)
+        upload = data.get("logo")
+        logo = await upload.read() if isinstance(upload, UploadFile) else None
+        try:
+            await look.save_look(
+                await _actor(request),
+                contest_id,
+                data.get("brand_primary"),
+                data.get("brand_accent"),
+                logo,
+                data.get("remove_logo") in ("1", "on"),
+            )
+        except InputError as exc:
+            typed = {"brand_primary": data.get("brand_primary", ""), "brand_accent": data.get("brand_accent", "")}
+            return await _contest_page(contest, contest, _errors(request, exc), 422, look_values=typed)
         return Redirect(path=f"/staff/contests/{contest_id}")
 
     @get("/communes")
@@ -150,7 +176,7 @@ class ContestBuilderController(Controller):
             values = builder.read_round(form, form.getall("prize_name", []), form.getall("prize_count", []))
             round_id = await builder.create_round(await _actor(request), contest_id, values)
         except InputError as exc:
-            return await _round_page(contest, None, _echo_round(form), _errors(exc), 422)
+            return await _round_page(contest, None, _echo_round(form), _errors(request, exc), 422)
         return Redirect(path=f"/staff/contests/rounds/{round_id}")
 
     @get("/rounds/{round_id:int}", name="builder_round")
@@ -166,7 +192,9 @@ class ContestBuilderController(Controller):
             values = builder.read_round(form, form.getall("prize_name", []), form.getall("prize_count", []))
             await builder.update_round(await _actor(request), round_id, values)
         except InputError as exc:
-            return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _echo_round(form), _errors(exc), 422)
+            return await _round_page(
+                await builder.contest_row(rnd["contest"]), rnd, _echo_round(form), _errors(request, exc), 422
+            )
         return Redirect(path=f"/staff/contests/rounds/{round_id}")
 
     @post("/rounds/{round_id:int}/state")
@@ -183,7 +211,7 @@ class ContestBuilderController(Controller):
                 raise InputError({"state": "state_invalid"})
             await action(await _actor(request), round_id)
         except InputError as exc:
-            return await _round_refused(round_id, exc)
+            return await _round_refused(request, round_id, exc)
         return Redirect(path=f"/staff/contests/rounds/{round_id}")
 
     @get("/rounds/{round_id:int}/live", name="builder_live")
@@ -200,7 +228,7 @@ class ContestBuilderController(Controller):
         try:
             attempt_id = await preview.start_preview(await _actor(request), round_id)
         except InputError as exc:
-            return await _round_refused(round_id, exc)
+            return await _round_refused(request, round_id, exc)
         return Redirect(path=f"/staff/contests/previews/{attempt_id}")
 
     @get("/previews/{attempt_id:int}", name="builder_preview")
@@ -227,7 +255,7 @@ class ContestBuilderController(Controller):
                 raise InputError({"option": "option_invalid"})
             await attempts.save_answer(attempt_id, me, position, int(option))
         except InputError as exc:
-            return Response(next(iter(_errors(exc).values())), status_code=409, media_type="text/html")
+            return Response(next(iter(_errors(request, exc).values())), status_code=409, media_type="text/html")
         return Response("✓", media_type="text/html")
 
     @post("/previews/{attempt_id:int}/submit")

@@ -6,8 +6,9 @@ from litestar.response import Template
 
 from contest import clock
 from contest.attempts import service as attempts
-from contest.contests import service
+from contest.contests import look, service
 from contest.people import service as people
+from contest.practice import service as practice
 from contest.web import contestant_of, page
 
 
@@ -35,4 +36,6 @@ class ContestController(Controller):
             open_round=open_round,
             attempts=mine,
             provinces=await people.provinces(),
+            look=await look.look_of(slug),
+            practice_sets=await practice.sets(contest_id=info.id),
         )

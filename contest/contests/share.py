@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import fontpkg.pil
 from PIL import Image, ImageDraw, ImageFont
@@ -22,6 +23,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from contest.attempts.tables import Attempt
 from contest.contests.look import SITE_PRIMARY, rgb
+from contest.i18n import DEFAULT, message
 from contest.people.phone import short_name
 from contest.settings import get_settings
 
@@ -50,18 +52,22 @@ class Card:
     accent: str
     logo: str | None = None  # file name under the media folder
     site: str = ""
+    lang: str = DEFAULT
 
     def normalised(self) -> Card:
         """Every text in NFC: decomposed marks would be drawn as separate, misplaced glyphs."""
-        texts = {k: unicodedata.normalize("NFC", v).strip() for k, v in asdict(self).items() if isinstance(v, str)}
+        texts: dict[str, Any] = {
+            k: unicodedata.normalize("NFC", v).strip() for k, v in asdict(self).items() if isinstance(v, str)
+        }
         return replace(self, **texts)
 
     @property
     def description(self) -> str:
-        return f"{self.name} ({self.commune}): {self.correct}/{self.total} câu đúng – {self.contest_title}"
+        correct = message("correct", self.lang, "share")
+        return f"{self.name} ({self.commune}): {self.correct}/{self.total} {correct} – {self.contest_title}"
 
 
-async def card_of(attempt_id: int, contestant_id: int) -> Card | None:
+async def card_of(attempt_id: int, contestant_id: int, lang: str = DEFAULT) -> Card | None:
     """The card of a scored attempt, for its own contestant only (None otherwise: not theirs, a preview, not scored)."""
     rows = await Attempt.raw(
         "SELECT a.correct, a.total, p.full_name, m.name AS commune_name, r.title AS round_title, c.title, c.logo, "
@@ -86,7 +92,27 @@ async def card_of(attempt_id: int, contestant_id: int) -> Card | None:
         accent=row["brand_accent"] or primary,
         logo=row["logo"],
         site=get_settings().public_url.split("://", 1)[-1],
+        lang=lang,
     ).normalised()
+
+
+@dataclass(frozen=True)
+class ShareMeta:
+    """Open Graph tags of a result page: what a link preview shows when the contestant shares it."""
+
+    title: str
+    description: str
+    image: str
+    url: str
+
+
+async def share_meta(attempt_id: int, contestant_id: int, slug: str, lang: str = DEFAULT) -> ShareMeta | None:
+    """The result page's Open Graph tags (None while the attempt is not scored)."""
+    card = await card_of(attempt_id, contestant_id, lang)
+    if card is None:
+        return None
+    base = get_settings().public_url
+    return ShareMeta(card.contest_title, card.description, f"{base}/attempts/{attempt_id}/share.png", f"{base}/c/{slug}")
 
 
 def card_path(attempt_id: int, card: Card) -> Path:
@@ -117,7 +143,9 @@ def _font(weight: int, size: int) -> ImageFont.FreeTypeFont:
     return fontpkg.pil.truetype(FAMILY, size, weight=weight)
 
 
-def _fit(text: str, weight: int, width: int, size: int, smallest: int, max_lines: int) -> tuple[list[str], ImageFont.FreeTypeFont]:
+def _fit(
+    text: str, weight: int, width: int, size: int, smallest: int, max_lines: int
+) -> tuple[list[str], ImageFont.FreeTypeFont]:
     """Lines and font so text fits width: shrink down to smallest, then wrap, then cut with an ellipsis."""
     for px in range(size, smallest - 1, -2):
         if _font(weight, px).getlength(text) <= width:
@@ -176,10 +204,10 @@ def render(card: Card) -> bytes:
     score = f"{card.correct}/{card.total}"
     score_font = _font(800, 150)
     draw.text((score_right, 400), score, font=score_font, fill=primary, anchor="rs")
-    draw.text((score_right, 455), "câu đúng", font=_font(600, 36), fill=INK, anchor="rs")
+    draw.text((score_right, 455), message("correct", card.lang, "share"), font=_font(600, 36), fill=INK, anchor="rs")
     text_width = int(score_right - score_font.getlength(score) - 40 - MARGIN)
 
-    draw.text((MARGIN, 300), "Tôi đã hoàn thành bài thi", font=_font(400, 32), fill=MUTED, anchor="ls")
+    draw.text((MARGIN, 300), message("done", card.lang, "share"), font=_font(400, 32), fill=MUTED, anchor="ls")
     name_lines, name_font = _fit(card.name, 700, text_width, 64, 40, 1)
     draw.text((MARGIN, 380), name_lines[0], font=name_font, fill=INK, anchor="ls")
     commune_lines, commune_font = _fit(card.commune, 400, text_width, 36, 26, 1)

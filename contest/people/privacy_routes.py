@@ -15,22 +15,22 @@ from litestar.response import Template
 from contest.i18n import InputError
 from contest.people import privacy
 from contest.staff.guards import require, signed_in
-from contest.web import page
+from contest.web import errors_of, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-def _errors(exc: InputError) -> dict[str, str]:
-    return exc.messages("vi")  # staff pages are in Vietnamese, whatever a contestant chose
+def _errors(request: Request, exc: InputError) -> dict[str, str]:
+    return errors_of(request, exc)  # in the reader's language, as the page around them
 
 
-async def _person_page(phone: str, values: dict, errors: dict, status_code: int = 200) -> Template:
+async def _person_page(request: Request, phone: str, values: dict, errors: dict, status_code: int = 200) -> Template:
     """The search form, and what is held about the phone when it is a valid number."""
     held = None
     try:
         held = await privacy.held_about(phone) if phone.strip() else None
     except InputError as exc:
-        errors = {**_errors(exc), **errors}
+        errors = {**_errors(request, exc), **errors}
         status_code = 422
     return page("people/privacy/index.html", status_code=status_code, held=held, values=values, errors=errors)
 
@@ -44,9 +44,9 @@ class PrivacyRequestController(Controller):
         return page("people/privacy/index.html", held=None, values={}, errors={})
 
     @post("/")
-    async def find(self, data: Form) -> Template:
+    async def find(self, request: Request, data: Form) -> Template:
         phone = data.get("phone", "")
-        return await _person_page(phone, {"phone": phone}, {})
+        return await _person_page(request, phone, {"phone": phone}, {})
 
     @post("/export")
     async def export(self, request: Request, data: Form) -> Response | Template:
@@ -54,7 +54,7 @@ class PrivacyRequestController(Controller):
         try:
             name, body = await privacy.export_person(await signed_in(request), phone)
         except InputError as exc:
-            return await _person_page(phone, {"phone": phone}, _errors(exc), 422)
+            return await _person_page(request, phone, {"phone": phone}, _errors(request, exc), 422)
         return Response(
             body,
             status_code=200,
@@ -70,5 +70,5 @@ class PrivacyRequestController(Controller):
                 await signed_in(request), phone, data.get("confirmation", ""), data.get("reason", "")
             )
         except InputError as exc:
-            return await _person_page(phone, dict(data), _errors(exc), 422)
+            return await _person_page(request, phone, dict(data), _errors(request, exc), 422)
         return page("people/privacy/erased.html", count=count)

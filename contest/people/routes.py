@@ -23,8 +23,9 @@ LANG_MAX_AGE = 60 * 60 * 24 * 365  # a reader's language is kept across visits
 
 class PeopleController(Controller):
     @get("/communes", name="communes")
-    async def communes(self, province: int | None = None) -> Template:
-        rows = await service.communes_of(province) if province else []
+    async def communes(self, province: str = "") -> Template:
+        # "– Chọn tỉnh/thành phố –" sends an empty province: an empty list, not a 400 page swapped into the select.
+        rows = await service.communes_of(int(province)) if province.isdigit() and len(province) < 6 else []
         return page("people/_commune_options.html", communes=rows)
 
     @get("/c/{slug:str}/register", name="register")
@@ -78,7 +79,7 @@ class PeopleController(Controller):
         """What is done with contestants' personal data and their rights: in Vietnamese, or English on request."""
         chosen = lang if lang in LANGUAGES else lang_of(request)
         name = "people/privacy_en.html" if chosen == "en" else "people/privacy.html"
-        return page(name, consent_version=consent_version(), retention_days=None)
+        return page(name, consent_version=consent_version(), retention_days=None, lang=chosen)
 
     @get("/lang/{code:str}", name="lang")
     async def set_lang(self, request: Request, code: str, next: str | None = None) -> Redirect:

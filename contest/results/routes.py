@@ -12,7 +12,7 @@ from contest.i18n import InputError
 from contest.results import service
 from contest.staff.guards import current_staff, require
 from contest.staff.service import StaffUser
-from contest.web import page
+from contest.web import errors_of, page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -47,23 +47,23 @@ class StaffResultsController(Controller):
 
     @post("/{round_id:int}/compute")
     async def compute(self, request: Request, round_id: int) -> Template | Redirect:
-        return await _act(round_id, service.compute_results(await _actor(request), round_id))
+        return await _act(request, round_id, service.compute_results(await _actor(request), round_id))
 
     @post("/{round_id:int}/disqualify")
     async def disqualify(self, request: Request, round_id: int) -> Template | Redirect:
         form = await request.form()
         actor, contestant = await _actor(request), _contestant(form)
-        return await _act(round_id, service.disqualify(actor, round_id, contestant, str(form.get("reason", ""))))
+        return await _act(request, round_id, service.disqualify(actor, round_id, contestant, str(form.get("reason", ""))))
 
     @post("/{round_id:int}/reinstate")
     async def reinstate(self, request: Request, round_id: int) -> Template | Redirect:
         form = await request.form()
         actor, contestant = await _actor(request), _contestant(form)
-        return await _act(round_id, service.reinstate(actor, round_id, contestant))
+        return await _act(request, round_id, service.reinstate(actor, round_id, contestant))
 
     @post("/{round_id:int}/publish")
     async def publish(self, request: Request, round_id: int) -> Template | Redirect:
-        return await _act(round_id, service.publish(await _actor(request), round_id))
+        return await _act(request, round_id, service.publish(await _actor(request), round_id))
 
     @get("/{round_id:int}/export")
     async def export(self, request: Request, round_id: int) -> Response:
@@ -77,11 +77,10 @@ def _contestant(form: Any) -> int:
     return int(value) if value.isdigit() else 0
 
 
-async def _act(round_id: int, action) -> Template | Redirect:  # type: ignore[no-untyped-def]
+async def _act(request: Request, round_id: int, action) -> Template | Redirect:  # type: ignore[no-untyped-def]
     """Run an action; back to the round's page, or the page again saying why it was refused."""
     try:
         await action
     except InputError as exc:
-        # Staff pages are in Vietnamese (their session is apart from contestants' language choice).
-        return await _round_page(round_id, exc.messages("vi"), 422 if "reason" in exc.errors else 409)
+        return await _round_page(round_id, errors_of(request, exc), 422 if "reason" in exc.errors else 409)
     return Redirect(path=f"/staff/results/{round_id}")

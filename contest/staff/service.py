@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -116,12 +117,13 @@ async def authenticate(email: str, password: str) -> StaffUser:
     now = clock.now()
     row = await Staff.select().where(Staff.email == email.strip().lower()).first()
     if row is None or not row["active"] or not row["password_hash"]:
-        _hasher.hash(password)  # same work either way: no hint which emails exist
+        await asyncio.to_thread(_hasher.hash, password)  # same work either way: no hint which emails exist
         raise InputError({"email": "login_failed"})
     if row["locked_until"] and row["locked_until"] > now:
         raise InputError({"email": "login_locked"}, minutes=int(LOCKOUT.total_seconds() // 60))
     try:
-        _hasher.verify(row["password_hash"], password)
+        # argon2 is deliberately slow: off the event loop, so a sign-in never holds up contestants' requests.
+        await asyncio.to_thread(_hasher.verify, row["password_hash"], password)
     except (VerificationError, InvalidHashError):
         failures = row["failed_logins"] + 1
         locked = now + LOCKOUT if failures >= MAX_FAILURES else None

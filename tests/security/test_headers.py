@@ -123,6 +123,7 @@ async def test_rendered_pages_have_no_inline_code_either(client, new_round) -> N
     ):
         r = await client.get(path, follow_redirects=True)
         assert r.status_code == 200 and inline_code(r.text) == [], (path, inline_code(r.text))
-    assert re.search(r'<link rel="stylesheet" href="/static/bank\.[0-9a-f]{12}\.css">', (await client.get("/staff/questions/")).text)
+    bank = (await client.get("/staff/questions/")).text
+    assert re.search(r'<link rel="stylesheet" href="/static/bank\.[0-9a-f]{12}\.css">', bank)
     officials = (await client.get("/staff/officials/")).text
     assert re.search(r'<link rel="stylesheet" href="/static/officials\.[0-9a-f]{12}\.css">', officials)
