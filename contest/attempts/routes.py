@@ -91,9 +91,7 @@ class AttemptController(Controller):
         review = await service.review(attempt_id, me)
         mine = await certificates.for_result_page(me, result.round_id) if result.ready else []
         meta = await share.share_meta(attempt_id, me, result.contest_slug, lang_of(request)) if result.ready else None
-        return page(
-            "attempts/result.html", result=result, review=review, certificates=mine, lang=lang_of(request), share=meta
-        )
+        return page("attempts/result.html", result=result, review=review, certificates=mine, lang=lang_of(request), share=meta)
 
     @get("/attempts/{attempt_id:int}/result/status")
     async def result_status(self, request: Request, attempt_id: int) -> Template:
