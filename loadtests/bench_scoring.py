@@ -104,22 +104,21 @@ def bench_services(name: str) -> Iterator[Services]:
         yield services
 
 
-def stop_processes(procs: list[subprocess.Popen], grace: float = 5.0) -> None:
-    """SIGTERM each process group we started, then SIGKILL what is left (RQ work-horses included)."""
+def stop_processes(procs: list[subprocess.Popen], grace: float = 8.0) -> None:
+    """SIGTERM each process group we started, then SIGKILL what is left (RQ work-horses and web workers too)."""
     for p in procs:
         if p.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(p.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     for p in procs:
         with contextlib.suppress(subprocess.TimeoutExpired):
             p.wait(max(0.1, deadline - time.monotonic()))
     for p in procs:
-        if p.poll() is None:  # still there after the grace: kill its whole group (an RQ work-horse too)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(p.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                p.wait(5)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(p.pid, signal.SIGKILL)  # the group: children that outlived their parent too
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            p.wait(5)
 
 
 async def server_versions(conn, r) -> tuple[str, str]:  # type: ignore[no-untyped-def]

@@ -43,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from loadtests.bench_scoring import flushdb
+from loadtests.bench_scoring import flushdb, stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
@@ -406,23 +406,6 @@ async def _make_officials(n: int) -> list[dict[str, Any]]:
 def _start(cmd: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
     with log.open("wb") as out:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop_processes(procs: list[subprocess.Popen], grace: float = 8.0) -> None:
-    """SIGTERM each process group we started, then SIGKILL what is left (RQ work-horses and web workers too)."""
-    for p in procs:
-        if p.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(p.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for p in procs:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            p.wait(max(0.1, deadline - time.monotonic()))
-    for p in procs:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(p.pid, signal.SIGKILL)  # the group: children that outlived their parent too
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            p.wait(5)
 
 
 def _wait_healthy(url: str, web: subprocess.Popen, timeout: float = 60) -> None:

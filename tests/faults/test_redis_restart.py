@@ -13,6 +13,7 @@ from rq import Queue
 from contest import keys
 from contest.demo import DEMO_SLUG
 from tests.faults.conftest import ApiContestant, answer_key_of
+from tests.redis_snapshot import redis_snapshot
 
 UNAVAILABLE = "Hệ thống đang tạm gián đoạn"
 
@@ -20,21 +21,7 @@ UNAVAILABLE = "Hệ thống đang tạm gián đoạn"
 async def board_keys(r: aioredis.Redis, round_ids: list[int], contest_id: int) -> dict[str, object]:
     """Every board, counter and ranked set of the rounds and the contest, with its whole content."""
     patterns = [p for rid in round_ids for p in keys.round_pattern(rid)] + keys.contest_pattern(contest_id)
-    out: dict[str, object] = {}
-    for pattern in patterns:
-        async for key in r.scan_iter(match=pattern):
-            if key.startswith("boardcache:"):  # rendered fragments kept a few seconds, not results
-                continue
-            kind = await r.type(key)
-            if kind == "zset":
-                out[key] = await r.zrange(key, 0, -1, withscores=True)
-            elif kind == "hash":
-                out[key] = await r.hgetall(key)
-            elif kind == "set":
-                out[key] = sorted(await r.smembers(key))
-            else:
-                out[key] = (kind, await r.dump(key))
-    return out
+    return await redis_snapshot(r, patterns)
 
 
 async def reconnect(r: aioredis.Redis, url: str) -> aioredis.Redis:

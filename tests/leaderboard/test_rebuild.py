@@ -13,6 +13,7 @@ from contest.redis import async_redis
 from contest.scoring.queue import kick
 from tests.conftest import ROOT
 from tests.factories import HAI_PHONG_COMMUNES, RoundCase, answer
+from tests.redis_snapshot import redis_snapshot
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -50,20 +51,7 @@ async def scored_round(new_round, clock, worker) -> tuple[RoundCase, dict[int, i
 
 async def snapshot(round_id: int) -> dict[str, object]:
     """Every key of the round with its whole content."""
-    r = async_redis()
-    out: dict[str, object] = {}
-    for pattern in keys.round_pattern(round_id):
-        async for key in r.scan_iter(match=pattern):
-            kind = await r.type(key)
-            if kind == "zset":
-                out[key] = await r.zrange(key, 0, -1, withscores=True)
-            elif kind == "hash":
-                out[key] = await r.hgetall(key)
-            elif kind == "set":
-                out[key] = sorted(await r.smembers(key))
-            else:
-                out[key] = (kind, await r.dump(key))
-    return out
+    return await redis_snapshot(async_redis(), keys.round_pattern(round_id))
 
 
 async def test_a_flushed_redis_comes_back_identical_from_the_rebuild_function(new_round, clock, worker) -> None:
