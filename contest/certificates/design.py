@@ -17,9 +17,9 @@ from contest.certificates.tables import CertificateDesign
 from contest.contests.builder import contest_row
 from contest.i18n import InputError
 from contest.leaderboard.collective import SORTS
-from contest.questions.text import nfc
 from contest.settings import get_settings
 from contest.staff.service import StaffUser, audit
+from contest.text import nfc
 
 TEXT_FIELDS = {
     "issuer": 200,

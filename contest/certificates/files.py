@@ -17,8 +17,8 @@ from typing import Any
 from contest.certificates import design, render
 from contest.formatting import VN_TZ
 from contest.i18n import message
-from contest.questions.text import fold
 from contest.settings import get_settings
+from contest.text import fold
 
 FORMATS = ("pdf", "png")
 MEDIA_TYPES = {"pdf": "application/pdf", "png": "image/png", "zip": "application/zip"}

@@ -15,7 +15,7 @@ import qrcode
 from PIL import Image
 
 from contest.certificates.fonts import PT, em_width, fit, ink, ink_extent, shrink
-from contest.questions.text import nfc
+from contest.text import nfc
 
 PAGE_WIDTH, PAGE_HEIGHT = 297.0, 210.0  # A4 landscape
 # Everything drawn stays inside this (left, top, right, bottom): office printers leave ~5 mm unprinted.

@@ -11,7 +11,6 @@ import io
 import json
 import os
 import tempfile
-import unicodedata
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +25,7 @@ from contest.contests.look import SITE_PRIMARY, rgb
 from contest.i18n import DEFAULT, message
 from contest.people.phone import short_name
 from contest.settings import get_settings
+from contest.text import composed, nfc
 
 WIDTH, HEIGHT = 1200, 630
 FAMILY = "Be Vietnam Pro"
@@ -56,9 +56,7 @@ class Card:
 
     def normalised(self) -> Card:
         """Every text in NFC: decomposed marks would be drawn as separate, misplaced glyphs."""
-        texts: dict[str, Any] = {
-            k: unicodedata.normalize("NFC", v).strip() for k, v in asdict(self).items() if isinstance(v, str)
-        }
+        texts: dict[str, Any] = {k: nfc(v) for k, v in asdict(self).items() if isinstance(v, str)}
         return replace(self, **texts)
 
     @property
@@ -84,7 +82,7 @@ async def card_of(attempt_id: int, contestant_id: int, lang: str = DEFAULT) -> C
     return Card(
         contest_title=row["title"],
         round_title=row["round_title"],
-        name=short_name(unicodedata.normalize("NFC", row["full_name"])),
+        name=short_name(composed(row["full_name"])),
         commune=row["commune_name"],
         correct=row["correct"],
         total=row["total"],

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,6 +21,7 @@ from contest.leaderboard.service import Scope
 from contest.people.service import GROUPS
 from contest.people.tables import Commune
 from contest.redis import async_redis
+from contest.text import fold
 
 CACHE_SECONDS = 60
 SORTS = ("people", "attempts", "average", "rate")
@@ -192,13 +192,6 @@ class PopulationReport:
         return not self.problems
 
 
-def _fold(text: str) -> str:
-    """Name matching that ignores case, spacing and the đ/accents written one way or another."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return " ".join(text.casefold().split())
-
-
 def _cell_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -220,7 +213,7 @@ async def import_population(content: bytes) -> PopulationReport:
     codes = {c["code"] for c in communes}
     by_name: dict[str, list[int]] = {}
     for c in communes:
-        by_name.setdefault(_fold(c["name"]), []).append(c["code"])
+        by_name.setdefault(fold(c["name"]), []).append(c["code"])
     updates: dict[int, int] = {}
     seen: dict[int, int] = {}
     for number, row in enumerate(rows[1:], start=2):
@@ -246,7 +239,7 @@ async def import_population(content: bytes) -> PopulationReport:
             if not name:
                 report.problems.append((number, "population_commune_missing", {}))
                 continue
-            found = by_name.get(_fold(name), [])
+            found = by_name.get(fold(name), [])
             if not found:
                 report.problems.append((number, "population_commune_unknown", {"value": name}))
                 continue

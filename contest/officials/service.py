@@ -6,7 +6,6 @@ the day it was started in Asia/Ho_Chi_Minh.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from contest import clock, xlsx
 from contest.formatting import VN_TZ
 from contest.people.tables import Commune
-from contest.questions.text import fold
+from contest.text import composed, fold
 
 TZ = "Asia/Ho_Chi_Minh"
 PAGE_SIZE = 50
@@ -285,7 +284,7 @@ async def contestants(contest_id: int, code: int, page: int = 1, size: int | Non
 
 
 def _text(value: Any) -> Any:
-    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+    return composed(value) if isinstance(value, str) else value
 
 
 def contestants_xlsx(rows: list[ContestantRow], group_names: dict[str, str]) -> bytes:

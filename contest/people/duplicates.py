@@ -12,7 +12,6 @@ member after its review is flagged again.
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -20,9 +19,9 @@ from functools import cache
 from contest.contests.tables import Contest
 from contest.i18n import InputError
 from contest.people.tables import Contestant
-from contest.questions.text import fold
 from contest.staff.service import audit
 from contest.staff.tables import AuditEntry
+from contest.text import composed, fold
 
 SIGNALS = ("same_person", "same_ip", "same_phone")
 IP_THRESHOLD = 5
@@ -32,11 +31,11 @@ REVIEWED = "duplicates.reviewed"
 
 @cache
 def _fold_table() -> tuple[str, str]:
-    """translate() arguments that fold a stored name like questions.text.fold: every Latin letter to its bare lower case."""
+    """translate() arguments that fold a stored name like contest.text.fold: every Latin letter to its bare lower case."""
     source, target = [], []
     for code in [*range(ord("A"), ord("Z") + 1), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
         ch = chr(code)
-        if unicodedata.normalize("NFC", ch) != ch or not ch.isalpha():
+        if composed(ch) != ch or not ch.isalpha():
             continue
         bare = fold(ch)
         if len(bare) == 1 and bare.isascii() and bare != ch:

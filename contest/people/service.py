@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import asyncpg
@@ -16,6 +15,7 @@ from contest.i18n import InputError
 from contest.people.phone import normalise_phone
 from contest.people.privacy import consent_version
 from contest.people.tables import Commune, Contestant, Province
+from contest.text import one_line
 
 GROUPS = ("citizens", "officials", "teachers", "students", "workers", "youth", "soldiers")
 _NAME = re.compile(r"^[^\W\d_]+(?: [^\W\d_]+)*$")
@@ -44,7 +44,7 @@ def _as_int(value: str | int | None) -> int | None:
 async def validate(reg: Registration) -> dict:
     """Check a registration; return clean values or raise InputError with every problem at once."""
     errors: dict[str, str] = {}
-    name = " ".join(unicodedata.normalize("NFC", reg.full_name or "").split())
+    name = one_line(reg.full_name)
     if not 2 <= len(name) <= 100:
         errors["full_name"] = "name_required"
     elif not _NAME.match(name):

@@ -10,7 +10,7 @@ async def forwards():
 
     async def backfill():
         from contest.questions.tables import Question
-        from contest.questions.text import fold
+        from contest.text import fold
 
         rows = await Question.raw("SELECT id, text FROM question WHERE normalized = ''")
         for row in rows:

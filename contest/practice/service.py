@@ -29,9 +29,9 @@ from contest.db import engine
 from contest.i18n import InputError
 from contest.practice.tables import PracticeSet
 from contest.questions.tables import Question
-from contest.questions.text import nfc
 from contest.settings import get_settings
 from contest.staff.service import StaffUser, audit
+from contest.text import nfc
 
 PUBLIC_AFTER = timedelta(seconds=2 * _BANK_TTL)
 MAX_RUN = 50  # questions in one practice run: a cookie holds them, and nobody practises longer in one go

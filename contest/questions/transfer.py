@@ -16,9 +16,9 @@ from contest import clock, xlsx
 from contest.i18n import DEFAULT, message
 from contest.questions.service import duplicates_among
 from contest.questions.tables import DIFFICULTIES, Option, Question, Topic
-from contest.questions.text import fold, nfc
 from contest.settings import ROOT
 from contest.staff.service import audit
+from contest.text import fold, nfc
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000

@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from contest import clock
 from contest.i18n import InputError
 from contest.people.tables import Commune
 from contest.staff.tables import ROLES, AuditEntry, Staff, StaffCommune
+from contest.text import one_line
 
 _hasher = PasswordHasher()
 MAX_FAILURES = 5
@@ -223,7 +223,7 @@ async def add_staff(actor_id: int, email: str, full_name: str, role: str, commun
     """An admin adds a staff account without a password; returns its id and the one-time invitation token."""
     errors: dict[str, str] = {}
     email = email.strip().lower()
-    name = " ".join(unicodedata.normalize("NFC", full_name or "").split())
+    name = one_line(full_name)
     if not _EMAIL.match(email) or len(email) > 200:
         errors["email"] = "email_invalid"
     elif await Staff.exists().where(Staff.email == email):

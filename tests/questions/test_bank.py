@@ -16,9 +16,9 @@ from contest.questions import service
 from contest.questions.images import media_dir
 from contest.questions.service import QuestionDraft
 from contest.questions.tables import Option, Question
-from contest.questions.text import fold
 from contest.scoring.queue import kick
 from contest.staff.tables import AuditEntry
+from contest.text import fold
 from tests.staff.test_signin import csrf_of, sign_in, staff
 
 

@@ -18,8 +18,8 @@ import pytest
 from contest.questions import export, jobs, transfer
 from contest.questions.service import ensure_topics
 from contest.questions.tables import Option, Question, Topic
-from contest.questions.text import fold
 from contest.staff.tables import AuditEntry
+from contest.text import fold
 from tests.conftest import ROOT
 from tests.staff.test_signin import csrf_of, sign_in, staff
 

@@ -1,4 +1,4 @@
-"""Question text as people type it and as the bank compares it."""
+"""Text as people type it and as the site compares it: one NFC form, one fold."""
 
 from __future__ import annotations
 
@@ -8,9 +8,19 @@ import unicodedata
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
+def composed(text: str) -> str:
+    """NFC only, spaces untouched: decomposed marks would be drawn or sorted as separate letters."""
+    return unicodedata.normalize("NFC", text or "")
+
+
 def nfc(text: str) -> str:
     """NFC and trimmed: how every text is stored (Excel and phones send decomposed forms too)."""
-    return unicodedata.normalize("NFC", (text or "").strip())
+    return composed((text or "").strip())
+
+
+def one_line(text: str) -> str:
+    """NFC with every run of spaces made one and none at the ends: how a person's name is stored."""
+    return " ".join(composed(text).split())
 
 
 def fold(text: str) -> str:
