@@ -43,6 +43,7 @@ from contest.practice.staff_routes import StaffPracticeController
 from contest.questions.bank_routes import QuestionBankController
 from contest.questions.transfer_routes import QuestionTransferController
 from contest.redis import async_redis, close_async_redis
+from contest.requests import ContestRequest
 from contest.results.public_routes import PublicResultsController
 from contest.results.routes import StaffResultsController
 from contest.security import security_headers
@@ -227,6 +228,7 @@ def create_app(**overrides: Any) -> Litestar:
             TooManyRequestsException: _too_many,
             **dict.fromkeys(UNAVAILABLE, _unavailable),
         },
+        request_class=ContestRequest,
         before_send=[security_headers(hsts=settings.web.hsts)],
         on_startup=[_open_pool],
         on_shutdown=[_close_pool],
