@@ -81,15 +81,19 @@ def cron() -> None:
     scheduler.start()
 
 
-def web(workers: int = 1) -> None:
+APP = "contest.app:create_app"
+
+
+def web(workers: int = 1, app: str = APP) -> None:
     """The web server: `workers` processes on one socket, each building its own app (they share only PostgreSQL and
-    Redis). X-Forwarded-For is believed from CONTEST_FORWARDED_ALLOW_IPS only, so rate limits see real clients."""
+    Redis). X-Forwarded-For is believed from CONTEST_FORWARDED_ALLOW_IPS only, so rate limits see real clients.
+    `app` is the factory to serve: the benchmarks serve a bare hello app under this same server."""
     import uvicorn
 
     _piccolo_env()
     s = get_settings().web
     uvicorn.run(
-        "contest.app:create_app",
+        app,
         factory=True,
         host=s.host,
         port=s.port,
@@ -276,6 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     p_demo.add_argument("--all-provinces", action="store_true", help="load all 34 provinces / 3,321 communes")
     p_web = sub.add_parser("web", help="the web server")
     p_web.add_argument("--workers", type=int, default=1, help="processes (they share nothing but PostgreSQL and Redis)")
+    p_web.add_argument("--app", default=APP, help=argparse.SUPPRESS)  # loadtests.bench_pages: the bare hello app
     p_worker = sub.add_parser("worker", help="an RQ worker")
     p_worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     sub.add_parser("cron", help="the sweep scheduler")
@@ -323,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
         case "demo":
             demo(args.all_provinces)
         case "web":
-            web(args.workers)
+            web(args.workers, args.app)
         case "worker":
             worker(args.burst)
         case "cron":

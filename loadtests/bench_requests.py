@@ -387,13 +387,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_web(port: int, log: Path) -> subprocess.Popen:
+def start_web(port: int, log: Path, extra: list[str] | None = None) -> subprocess.Popen:
+    """`contest web` (with `extra` options) on this port, once it answers /healthz."""
     env = os.environ.copy()
     env["CONTEST_PORT"] = str(port)
     env["CONTEST_RATE_LIMIT"] = "0"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "contest.cli", "web"],
+            [sys.executable, "-m", "contest.cli", "web", *(extra or [])],
             cwd=ROOT,
             env=env,
             stdout=out,
