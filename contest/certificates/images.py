@@ -7,7 +7,7 @@ import io
 from PIL import Image, ImageCms, ImageOps
 
 from contest.i18n import InputError
-from contest.questions.images import LIMITS, open_upload
+from contest.uploads import LIMITS, open_upload
 
 ROLES = ("background", "seal", "signature")
 # What phones, scanners and design tools save; no GIF (a print needs more than 256 colours).

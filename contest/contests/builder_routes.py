@@ -18,10 +18,10 @@ from contest.people import service as people
 from contest.people.privacy import DEFAULT_RETENTION_DAYS
 from contest.people.service import GROUPS
 from contest.people.tables import Commune
-from contest.questions.images import MAX_BYTES
 from contest.scoring.queue import kick
 from contest.staff.guards import current_staff, require
 from contest.staff.service import StaffUser
+from contest.uploads import MAX_BYTES
 from contest.web import errors_of, page
 
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]

@@ -11,8 +11,8 @@ from PIL import Image
 
 from contest.contests.tables import Contest
 from contest.i18n import InputError
-from contest.questions.images import LIMITS, PreparedImage, open_upload, store_image
 from contest.staff.service import StaffUser, audit
+from contest.uploads import LIMITS, PreparedImage, open_upload, store_image
 
 # White text on a brand colour must stay readable: WCAG 2 AA for normal text.
 MIN_CONTRAST = 4.5

@@ -11,9 +11,9 @@ from litestar.response import Redirect, Template
 
 from contest.i18n import InputError
 from contest.questions import service
-from contest.questions.images import PreparedImage, prepare_image, store_image
 from contest.questions.service import MAX_OPTIONS, QuestionDraft
 from contest.staff.guards import current_staff, require
+from contest.uploads import PreparedImage, prepare_image, store_image
 from contest.web import errors_of, page
 
 FIELDS = ("topic", "text", "difficulty", "options", "correct", "explanation", "tags", "image")

@@ -14,8 +14,8 @@ from PIL import Image
 from contest.contests import look as contest_look
 from contest.contests.tables import Contest
 from contest.practice.tables import PracticeSet
-from contest.questions.images import store_image
 from contest.questions.tables import Question
+from contest.uploads import store_image
 from tests.browser.steps import expect
 from tests.practice.test_practice import bank
 

@@ -14,8 +14,8 @@ from contest.attempts.tables import Attempt
 from contest.contests import look, share
 from contest.contests.tables import Contest
 from contest.i18n import InputError
-from contest.questions.images import store_image
 from contest.settings import get_settings
+from contest.uploads import store_image
 from tests.contests.test_builder import new_contest, organiser
 from tests.factories import answer
 from tests.security.test_headers import inline_code

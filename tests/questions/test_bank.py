@@ -13,12 +13,12 @@ from contest.attempts import service as attempts
 from contest.attempts.tables import Attempt, AttemptItem
 from contest.contests.tables import Contest
 from contest.questions import service
-from contest.questions.images import media_dir
 from contest.questions.service import QuestionDraft
 from contest.questions.tables import Option, Question
 from contest.scoring.queue import kick
 from contest.staff.tables import AuditEntry
 from contest.text import fold
+from contest.uploads import media_dir
 from tests.staff.test_signin import csrf_of, sign_in, staff
 
 

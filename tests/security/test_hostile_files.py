@@ -22,8 +22,8 @@ from contest.i18n import InputError
 from contest.leaderboard.collective import import_population
 from contest.people.tables import Commune
 from contest.questions import transfer
-from contest.questions.images import prepare_image
 from contest.questions.tables import Question
+from contest.uploads import prepare_image
 from tests.questions.test_transfer import row
 
 NOT_SPREADSHEET = "Tệp không phải bảng tính .xlsx hoặc .csv đọc được."
@@ -421,7 +421,7 @@ def test_a_png_with_html_behind_it_comes_out_as_a_clean_webp() -> None:
 
 
 async def test_a_hostile_image_on_the_question_form_stores_neither_question_nor_file(client) -> None:
-    from contest.questions.images import media_dir
+    from contest.uploads import media_dir
     from tests.staff.test_signin import csrf_of, sign_in, staff
 
     await sign_in(client, await staff("organiser"))

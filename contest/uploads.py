@@ -1,4 +1,5 @@
-"""Question images: checked with Pillow, downscaled and re-encoded (no metadata), stored by content hash."""
+"""Image uploads (questions, a contest's look, certificate designs): checked with Pillow before anything is decoded;
+question and look images are then downscaled, re-encoded (no metadata) and stored by content hash."""
 
 from __future__ import annotations
 
