@@ -296,7 +296,8 @@ UPDATE attempt SET status = 'submitted',
 FROM given g
 WHERE attempt.id = g.attempt AND attempt.contestant = g.contestant AND attempt.status = 'open'
 RETURNING attempt.id, total, duration_ms, auto_submitted,
-    (SELECT r.max_attempts FROM round r WHERE r.id = attempt.round)
+    -- No retake once the round has closed.
+    coalesce((SELECT r.max_attempts FROM round r WHERE r.id = attempt.round AND r.closes_at > g.at), 0)
     - (SELECT count(*) FROM attempt x WHERE x.round = attempt.round AND x.contestant = attempt.contestant)
     AS attempts_left
 """

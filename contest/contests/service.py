@@ -18,6 +18,7 @@ class RoundInfo:
     opens_at: datetime
     closes_at: datetime
     max_attempts: int
+    results_published: bool = False
 
     def state(self, now: datetime) -> str:
         if now < self.opens_at:
@@ -56,7 +57,18 @@ def _info(row: dict, rounds: list[dict]) -> ContestInfo:
         row["description"],
         row["time_limit_seconds"],
         sum(quotas.values()),
-        [RoundInfo(r["id"], r["number"], r["title"], r["opens_at"], r["closes_at"], r["max_attempts"]) for r in rounds],
+        [
+            RoundInfo(
+                r["id"],
+                r["number"],
+                r["title"],
+                r["opens_at"],
+                r["closes_at"],
+                r["max_attempts"],
+                r["results_published_at"] is not None,
+            )  # fmt: skip
+            for r in rounds
+        ],
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
-from contest import keys
+from contest import clock, keys
 from contest.attempts.tables import Attempt
 from contest.i18n import InputError
 from contest.leaderboard import scorecode
@@ -241,7 +241,7 @@ async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
     """An attempt's score and time, and the contestant's best standing in the round once it is ranked."""
     rows = await Attempt.raw(
         "SELECT a.id, a.round, a.status, a.correct, a.total, a.duration_ms, a.auto_submitted, a.ranked_at, "
-        "p.commune, m.name AS commune_name, c.slug, r.max_attempts, "
+        "p.commune, m.name AS commune_name, c.slug, r.max_attempts, r.closes_at, "
         "(SELECT count(*) FROM attempt x WHERE x.round = a.round AND x.contestant = a.contestant) AS used "
         "FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN commune m ON m.code = p.commune "
         "JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest WHERE a.id = {} AND a.contestant = {}",
@@ -263,7 +263,8 @@ async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
         a["auto_submitted"],
         best,
         a["commune_name"],
-        max(0, a["max_attempts"] - a["used"]),
+        # No retake is offered once the round has closed.
+        max(0, a["max_attempts"] - a["used"]) if clock.now() < a["closes_at"] else 0,
     )
 
 
@@ -276,6 +277,8 @@ class Scope:
     contest_title: str
     round_id: int | None = None
     round_title: str = ""
+    # The round's final results are published: its board points to them.
+    results_published: bool = False
 
     @property
     def tag(self) -> str:
@@ -300,10 +303,14 @@ class Scope:
 async def round_scope(round_id: int) -> Scope | None:
     """The board scope of one round, or None when there is no such round."""
     rows = await Attempt.raw(
-        "SELECT r.title, c.id, c.slug, c.title AS contest_title FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
+        "SELECT r.title, r.results_published_at IS NOT NULL AS published, c.id, c.slug, c.title AS contest_title "
+        "FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
         round_id,
     )
-    return Scope(rows[0]["id"], rows[0]["slug"], rows[0]["contest_title"], round_id, rows[0]["title"]) if rows else None
+    if not rows:
+        return None
+    r = rows[0]
+    return Scope(r["id"], r["slug"], r["contest_title"], round_id, r["title"], r["published"])
 
 
 async def contest_scope(slug: str) -> Scope | None:

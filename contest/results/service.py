@@ -169,7 +169,11 @@ async def compute_results(actor: StaffUser, round_id: int) -> int:
 
 
 async def _propose_prizes(rnd: dict) -> None:
-    """Rank again without the disqualified, then give the tiers in order to the next eligible people."""
+    """Rank again without the disqualified, then give the tiers in order to the next eligible people.
+
+    Eligible: not disqualified, not already a winner when the contest gives one prize per person, and at or
+    above the round's pass mark (a prize below it would honour a failed attempt).
+    """
     round_id = rnd["id"]
     await RoundResult.raw(_RERANK_SQL, round_id)
     skip: set[int] = set()
@@ -183,11 +187,12 @@ async def _propose_prizes(rnd: dict) -> None:
             round_id,
         )
         skip = {h["contestant"] for h in held}
+    passed = (RoundResult.round == round_id) & (RoundResult.disqualified == False)  # noqa: E712
+    if rnd["pass_mark"] is not None:
+        passed &= RoundResult.correct >= int(rnd["pass_mark"])
     ranked = (
         await RoundResult.select(RoundResult.id, RoundResult.contestant)
-        .where(
-            (RoundResult.round == round_id) & (RoundResult.disqualified == False)  # noqa: E712
-        )
+        .where(passed)
         .order_by(RoundResult.rank)
         .order_by(RoundResult.submitted_at)
         .order_by(RoundResult.id)

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import uuid
 from datetime import timedelta
 
@@ -147,6 +148,16 @@ async def test_one_prize_per_person_skips_an_earlier_winner_when_the_contest_ask
     assert got[a]["prize"] == "Giải Nhất" and got[b]["prize"] is None
 
 
+async def test_no_prize_is_proposed_below_the_pass_mark(new_round, clock) -> None:
+    case, (a, b, c) = await _closed_round(new_round, clock)  # 4, 3 and 2 right
+    await Round.update({Round.pass_mark: 3}).where(Round.id == case.round_id)
+    await _prizes(case, [*FIRST_SECOND, {"name": "Giải Ba", "count": 1}])
+    await service.compute_results(await _organiser(), case.round_id)
+    got = await _standing(case.round_id)
+    assert (got[a]["prize"], got[b]["prize"], got[c]["prize"]) == ("Giải Nhất", "Giải Nhì", None)
+    assert got[c]["rank"] == 3 and not got[c]["disqualified"]  # still ranked, only not a winner
+
+
 async def test_a_disqualification_needs_a_reason_is_audited_and_moves_the_prizes_down(client, new_round, clock) -> None:
     case, (a, b, c) = await _closed_round(new_round, clock)
     await _prizes(case, FIRST_SECOND)
@@ -246,3 +257,33 @@ async def test_only_organisers_and_admins_reach_the_results_pages(client) -> Non
     client.cookies.clear()
     await sign_in(client, await staff("admin"))
     assert (await client.get("/staff/results/")).status_code == 200
+
+
+async def test_after_the_close_no_retake_is_offered_and_the_pages_link_the_published_results(
+    client, new_round, clock, worker
+) -> None:
+    from tests.test_journey import register_by_form
+
+    case = await new_round(closes_in=timedelta(hours=1))  # two attempts each
+    done = await register_by_form(client, case.slug)
+    started = await client.post(f"/rounds/{case.round_id}/start", data={"_csrf_token": csrf_of(done.text)}, follow_redirects=True)
+    attempt_id = int(re.search(r"/attempts/(\d+)/submit", started.text).group(1))
+    await client.post(f"/attempts/{attempt_id}/submit", data={"_csrf_token": csrf_of(started.text)})
+    worker()
+    assert "Thi lại" in (await client.get(f"/attempts/{attempt_id}/result")).text  # one attempt left, round open
+
+    clock.advance(hours=2)
+    closed = await client.get(f"/attempts/{attempt_id}/result")
+    assert closed.status_code == 200 and "Thi lại" not in closed.text and "Bắt đầu thi" not in closed.text
+    assert "Bắt đầu thi" not in (await client.get(f"/c/{case.slug}")).text
+    public = f'href="/results/{case.round_id}"'
+    assert public not in (await client.get(f"/c/{case.slug}")).text  # nothing to link before publication
+
+    actor = await _organiser()
+    await service.compute_results(actor, case.round_id)
+    await service.publish(actor, case.round_id)
+    contest_page = await client.get(f"/c/{case.slug}")
+    board = await client.get(f"/rounds/{case.round_id}/board")
+    assert public in contest_page.text and "Kết quả chính thức" in contest_page.text
+    assert public in board.text and "Kết quả chính thức" in board.text
+    assert "Thi lại" not in (await client.get(f"/attempts/{attempt_id}/result")).text
