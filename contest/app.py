@@ -48,7 +48,7 @@ from contest.results.public_routes import PublicResultsController
 from contest.results.routes import StaffResultsController
 from contest.security import security_headers
 from contest.settings import ROOT, get_settings
-from contest.staff.people_routes import InvitationController, StaffPeopleController
+from contest.staff.accounts_routes import InvitationController, StaffAccountsController
 from contest.staff.routes import staff_router
 from contest.web import lang_of, page
 
@@ -184,7 +184,7 @@ def create_app(**overrides: Any) -> Litestar:
             PracticeController,
             staff_router(
                 InvitationController,
-                StaffPeopleController,
+                StaffAccountsController,
                 QuestionBankController,
                 QuestionTransferController,
                 ContestBuilderController,

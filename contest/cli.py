@@ -110,7 +110,7 @@ def createadmin(email: str, name: str) -> None:
 
     _piccolo_env()
     from contest.i18n import InputError
-    from contest.staff.service import create_staff
+    from contest.staff.accounts import create_staff
 
     password = os.environ.get("CONTEST_ADMIN_PASSWORD") or getpass.getpass("Mật khẩu / password: ")
     try:

@@ -392,7 +392,7 @@ async def _make_officials(n: int) -> list[dict[str, Any]]:
     """n commune officials of Hải Phòng, one commune each, through the real staff service."""
     from contest.demo import HAI_PHONG
     from contest.people.tables import Commune
-    from contest.staff.service import create_staff
+    from contest.staff.accounts import create_staff
 
     rows = await Commune.select(Commune.code).where(Commune.province == HAI_PHONG).order_by(Commune.code).limit(n)
     accounts = []

@@ -18,7 +18,8 @@ from contest.contests.builder import contest_row
 from contest.i18n import InputError
 from contest.leaderboard.collective import SORTS
 from contest.settings import get_settings
-from contest.staff.service import StaffUser, audit
+from contest.staff.audit import audit
+from contest.staff.signin import StaffUser
 from contest.text import nfc
 
 TEXT_FIELDS = {

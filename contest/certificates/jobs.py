@@ -16,7 +16,7 @@ from rq.job import Job
 from contest import keys
 from contest.certificates import design, files, service
 from contest.redis import async_redis, sync_redis
-from contest.staff.service import audit
+from contest.staff.audit import audit
 
 RESULT_SECONDS = 24 * 3600
 RENDER_FLAG_SECONDS = 120

@@ -20,7 +20,8 @@ from contest.db import fetch
 from contest.i18n import InputError
 from contest.leaderboard.collective import count_collective, ranked
 from contest.leaderboard.service import Scope
-from contest.staff.service import StaffUser, audit
+from contest.staff.audit import audit
+from contest.staff.signin import StaffUser
 
 # Contestant ids per award statement: small enough to report progress, big enough to be fast.
 BATCH = 20_000

@@ -19,7 +19,7 @@ from contest.certificates.tables import KINDS
 from contest.contests.builder import contest_row, contests, round_row, rounds_of
 from contest.i18n import InputError
 from contest.staff.guards import current_staff, require
-from contest.staff.service import StaffUser
+from contest.staff.signin import StaffUser
 from contest.web import errors_of, page
 
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]

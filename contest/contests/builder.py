@@ -22,7 +22,8 @@ from contest.contests.tables import Contest, Round
 from contest.i18n import InputError, message
 from contest.people.privacy import DEFAULT_RETENTION_DAYS
 from contest.people.service import GROUPS
-from contest.staff.service import StaffUser, audit
+from contest.staff.audit import audit
+from contest.staff.signin import StaffUser
 from contest.text import fold, nfc
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -20,7 +20,7 @@ from contest.people.service import GROUPS
 from contest.people.tables import Commune
 from contest.scoring.queue import kick
 from contest.staff.guards import current_staff, require
-from contest.staff.service import StaffUser
+from contest.staff.signin import StaffUser
 from contest.uploads import MAX_BYTES
 from contest.web import errors_of, page
 

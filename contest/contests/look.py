@@ -11,7 +11,8 @@ from PIL import Image
 
 from contest.contests.tables import Contest
 from contest.i18n import InputError
-from contest.staff.service import StaffUser, audit
+from contest.staff.audit import audit
+from contest.staff.signin import StaffUser
 from contest.uploads import LIMITS, PreparedImage, open_upload, store_image
 
 # White text on a brand colour must stay readable: WCAG 2 AA for normal text.

@@ -13,7 +13,8 @@ from contest.i18n import InputError
 from contest.leaderboard.service import participation
 from contest.people.tables import Commune, Contestant
 from contest.redis import async_redis
-from contest.staff.service import StaffUser, audit
+from contest.staff.audit import audit
+from contest.staff.signin import StaffUser
 
 
 async def preview_contestant(actor: StaffUser, contest_id: int) -> int:

@@ -12,8 +12,8 @@ from litestar.response import Response, Template
 
 from contest.i18n import InputError, message
 from contest.leaderboard import collective
+from contest.staff.audit import audit
 from contest.staff.guards import current_staff, require
-from contest.staff.service import audit
 from contest.web import errors_of, lang_of, page
 
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]

@@ -15,8 +15,9 @@ from litestar.types import ExceptionHandlersMap
 from contest.i18n import message
 from contest.officials import service
 from contest.officials.chart import bar_chart
+from contest.staff.audit import audit
 from contest.staff.guards import current_staff, require
-from contest.staff.service import StaffUser, audit
+from contest.staff.signin import StaffUser
 from contest.web import lang_of, page
 
 PageNo = Annotated[int, QueryParameter(name="page", ge=1)]

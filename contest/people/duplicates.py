@@ -19,7 +19,7 @@ from functools import cache
 from contest.contests.tables import Contest
 from contest.i18n import InputError
 from contest.people.tables import Contestant
-from contest.staff.service import audit
+from contest.staff.audit import audit
 from contest.staff.tables import AuditEntry
 from contest.text import composed, fold
 

@@ -22,7 +22,8 @@ from contest.people.phone import ERASED_NAME, normalise_phone
 from contest.people.tables import Contestant
 from contest.redis import async_redis
 from contest.settings import ROOT
-from contest.staff.service import StaffUser, audit
+from contest.staff.audit import audit
+from contest.staff.signin import StaffUser
 
 CONSENT_TEMPLATE = ROOT / "templates" / "people" / "_consent.html"
 # Bumped by hand when the meaning changes; the hash follows every edit of the text anyway.

@@ -30,7 +30,8 @@ from contest.i18n import InputError
 from contest.practice.tables import PracticeSet
 from contest.questions.tables import Question
 from contest.settings import get_settings
-from contest.staff.service import StaffUser, audit
+from contest.staff.audit import audit
+from contest.staff.signin import StaffUser
 from contest.text import nfc
 
 PUBLIC_AFTER = timedelta(seconds=2 * _BANK_TTL)

@@ -10,7 +10,7 @@ from typing import Any
 from contest import xlsx
 from contest.questions.tables import Question
 from contest.questions.transfer import HEADER, INSTRUCTIONS, LETTERS, MAX_OPTIONS
-from contest.staff.service import audit
+from contest.staff.audit import audit
 
 
 async def export_rows(topic: str | None = None) -> list[list[Any]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from contest import clock
 from contest.i18n import InputError
 from contest.questions.tables import DIFFICULTIES, Option, Question, Topic
-from contest.staff.service import audit
+from contest.staff.audit import audit
 from contest.text import fold, nfc
 
 DEMO_BANK = Path(__file__).parent / "demo_questions.json"

@@ -17,7 +17,7 @@ from contest.i18n import DEFAULT, message
 from contest.questions.service import duplicates_among
 from contest.questions.tables import DIFFICULTIES, Option, Question, Topic
 from contest.settings import ROOT
-from contest.staff.service import audit
+from contest.staff.audit import audit
 from contest.text import fold, nfc
 
 MAX_BYTES = 20 * 1024 * 1024

@@ -11,7 +11,7 @@ from contest.contests.builder import round_row
 from contest.i18n import InputError
 from contest.results import service
 from contest.staff.guards import current_staff, require
-from contest.staff.service import StaffUser
+from contest.staff.signin import StaffUser
 from contest.web import errors_of, page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -26,7 +26,8 @@ from contest.redis import async_redis
 from contest.results.tables import RoundResult
 from contest.scoring import service as scoring
 from contest.settings import get_settings
-from contest.staff.service import StaffUser, audit
+from contest.staff.audit import audit
+from contest.staff.signin import StaffUser
 
 PUBLIC_TOP = 50
 MIN_REASON, MAX_REASON = 3, 500

@@ -7,7 +7,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 
-from contest.staff.service import StaffUser, staff_user
+from contest.staff.signin import StaffUser, staff_user
 
 SESSION_KEY = "staff"
 _FRESH_ID = "staff_session_id"  # scope state: the id a sign-in chose for this browser's session from now on

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from contest.i18n import InputError
 from contest.ratelimit import limit
-from contest.staff import service
+from contest.staff import audit, signin
 from contest.staff.guards import SESSION_KEY, current_staff, require, rotate_session, session_config
 from contest.web import errors_of, page
 
@@ -30,7 +30,7 @@ class LoginController(Controller):
     @post("/login", middleware=[limit("staff_login")])
     async def login(self, request: Request, data: Form) -> Template | Redirect:
         try:
-            user = await service.authenticate(data.get("email", ""), data.get("password", ""))
+            user = await signin.authenticate(data.get("email", ""), data.get("password", ""))
         except InputError as exc:
             return page(
                 "staff/login.html",
@@ -52,7 +52,7 @@ class LoginController(Controller):
     async def logout_everywhere(self, request: Request) -> Redirect:
         user = await current_staff(request)
         assert user is not None
-        await service.logout_everywhere(user.id)
+        await signin.logout_everywhere(user.id)
         request.clear_session()
         return Redirect(path="/staff/login")
 
@@ -67,7 +67,7 @@ class AuditController(Controller):
 
     @get("/", name="staff_audit")
     async def log(self) -> Template:
-        return page("staff/audit.html", entries=await service.audit_log())
+        return page("staff/audit.html", entries=await audit.audit_log())
 
 
 def staff_router(*controllers: type[Controller]) -> Router:

@@ -11,7 +11,7 @@ from contest.attempts.tables import Attempt
 from contest.contests.tables import Contest
 from contest.demo import DEMO_SLUG
 from contest.scoring.queue import kick
-from contest.staff.service import create_staff
+from contest.staff.accounts import create_staff
 from tests.browser.conftest import PASSWORD
 from tests.browser.steps import expect, sign_in
 from tests.factories import HAI_PHONG_COMMUNES, answer

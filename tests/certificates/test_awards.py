@@ -19,7 +19,8 @@ from contest.contests.tables import Round
 from contest.i18n import InputError
 from contest.results import service as results
 from contest.scoring.queue import scoring_queue
-from contest.staff.service import create_staff, staff_user
+from contest.staff.accounts import create_staff
+from contest.staff.signin import staff_user
 from contest.staff.tables import AuditEntry
 from tests.conftest import ROOT
 from tests.factories import HAI_PHONG_COMMUNES, answer

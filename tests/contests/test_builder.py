@@ -212,7 +212,8 @@ async def test_a_round_with_attempts_refuses_changes_to_its_quotas_and_time_limi
 
 
 async def _staff_user():  # type: ignore[no-untyped-def]
-    from contest.staff.service import create_staff, staff_user
+    from contest.staff.accounts import create_staff
+    from contest.staff.signin import staff_user
 
     staff_id = await create_staff(f"o-{uuid.uuid4().hex[:8]}@haiphong.gov.vn", "Ban tổ chức", "organiser")
     return await staff_user(staff_id, 0)

@@ -31,7 +31,9 @@ from contest.redis import sync_redis
 from contest.results import service as results
 from contest.scoring.queue import kick
 from contest.settings import get_settings
-from contest.staff.service import audit, create_staff, staff_user
+from contest.staff.accounts import create_staff
+from contest.staff.audit import audit
+from contest.staff.signin import staff_user
 from contest.staff.tables import AuditEntry
 from tests.conftest import ROOT
 from tests.factories import HAI_PHONG_COMMUNES, RoundCase, answer

@@ -14,7 +14,8 @@ from contest.contests.tables import Contest, Round
 from contest.i18n import InputError
 from contest.results import service
 from contest.results.tables import RoundResult
-from contest.staff.service import create_staff, staff_user
+from contest.staff.accounts import create_staff
+from contest.staff.signin import staff_user
 from contest.staff.tables import AuditEntry
 from tests.factories import answer
 from tests.staff.test_signin import csrf_of, sign_in, staff

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from contest.i18n import InputError
-from contest.staff import service
+from contest.staff import accounts, signin
 from contest.staff.tables import AuditEntry, Staff
 from tests.conftest import ROOT, client_for
 
@@ -22,7 +22,7 @@ def csrf_of(html: str) -> str:
 
 async def staff(role: str, communes: list[int] | None = None) -> str:
     email = f"{role}-{uuid.uuid4().hex[:8]}@haiphong.gov.vn"
-    await service.create_staff(email, f"Cán bộ {role}", role, PASSWORD, communes)
+    await accounts.create_staff(email, f"Cán bộ {role}", role, PASSWORD, communes)
     return email
 
 
@@ -112,12 +112,12 @@ async def test_staff_forms_need_the_csrf_token(client) -> None:
 
 async def test_an_invitation_sets_a_password_once(clock) -> None:
     email = f"new-{uuid.uuid4().hex[:8]}@haiphong.gov.vn"
-    staff_id = await service.create_staff(email, "Người mới", "organiser")
+    staff_id = await accounts.create_staff(email, "Người mới", "organiser")
     with pytest.raises(InputError):
-        await service.authenticate(email, "")
-    token = await service.invite(staff_id)
-    await service.accept_invite(token, PASSWORD)
-    assert (await service.authenticate(email, PASSWORD)).id == staff_id
+        await signin.authenticate(email, "")
+    token = await accounts.invite(staff_id)
+    await accounts.accept_invite(token, PASSWORD)
+    assert (await signin.authenticate(email, PASSWORD)).id == staff_id
     with pytest.raises(InputError) as again:
-        await service.accept_invite(token, "another-pass-9")
+        await accounts.accept_invite(token, "another-pass-9")
     assert again.value.errors == {"token": "invite_invalid"}

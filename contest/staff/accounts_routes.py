@@ -10,14 +10,14 @@ from litestar.response import Redirect, Template
 
 from contest.i18n import InputError
 from contest.ratelimit import limit
-from contest.staff import service
+from contest.staff import accounts
 from contest.staff.guards import current_staff, require
-from contest.staff.service import StaffUser
+from contest.staff.signin import StaffUser
 from contest.staff.tables import ROLES
 from contest.web import errors_of, page
 
 
-class StaffPeopleController(Controller):
+class StaffAccountsController(Controller):
     path = "/people"
     guards = [require("admin")]
 
@@ -32,11 +32,11 @@ class StaffPeopleController(Controller):
         email, full_name, role = (str(form.get(key, "")) for key in ("email", "full_name", "role"))
         communes: list[str] = form.getall("communes", [])
         try:
-            staff_id, token = await service.add_staff(admin.id, email, full_name, role, communes)
+            staff_id, token = await accounts.add_staff(admin.id, email, full_name, role, communes)
         except InputError as exc:
             values = {"email": email, "full_name": full_name, "role": role, "communes": communes}
             return await _index(request, values=values, errors=errors_of(request, exc), status_code=422)
-        return _invited(request, token, await service.staff_member(staff_id), created=True)
+        return _invited(request, token, await accounts.staff_member(staff_id), created=True)
 
     @get("/{staff_id:int}", name="staff_member")
     async def member(self, request: Request, staff_id: int) -> Template:
@@ -46,29 +46,29 @@ class StaffPeopleController(Controller):
     async def change_access(self, request: Request, staff_id: int) -> Template | Redirect:
         form = await request.form()
         role, communes = str(form.get("role", "")), form.getall("communes", [])
-        return await _act(request, staff_id, lambda actor: service.change_access(actor, staff_id, role, communes))
+        return await _act(request, staff_id, lambda actor: accounts.change_access(actor, staff_id, role, communes))
 
     @post("/{staff_id:int}/deactivate")
     async def deactivate(self, request: Request, staff_id: int) -> Template | Redirect:
-        return await _act(request, staff_id, lambda actor: service.set_active(actor, staff_id, False))
+        return await _act(request, staff_id, lambda actor: accounts.set_active(actor, staff_id, False))
 
     @post("/{staff_id:int}/reactivate")
     async def reactivate(self, request: Request, staff_id: int) -> Template | Redirect:
-        return await _act(request, staff_id, lambda actor: service.set_active(actor, staff_id, True))
+        return await _act(request, staff_id, lambda actor: accounts.set_active(actor, staff_id, True))
 
     @post("/{staff_id:int}/unlock")
     async def unlock(self, request: Request, staff_id: int) -> Template | Redirect:
-        return await _act(request, staff_id, lambda actor: service.unlock(actor, staff_id))
+        return await _act(request, staff_id, lambda actor: accounts.unlock(actor, staff_id))
 
     @post("/{staff_id:int}/logout-everywhere")
     async def logout_everywhere(self, request: Request, staff_id: int) -> Template | Redirect:
-        return await _act(request, staff_id, lambda actor: service.log_out_staff(actor, staff_id))
+        return await _act(request, staff_id, lambda actor: accounts.log_out_staff(actor, staff_id))
 
     @post("/{staff_id:int}/invite")
     async def reinvite(self, request: Request, staff_id: int) -> Template:
         admin = await _admin(request)
         member = await _member_or_404(staff_id)
-        token = await service.reinvite(admin.id, staff_id)
+        token = await accounts.reinvite(admin.id, staff_id)
         return _invited(request, token, member, created=False)
 
 
@@ -79,7 +79,7 @@ class InvitationController(Controller):
 
     @get("/{token:str}", name="staff_invite")
     async def form(self, request: Request, token: str) -> Template:
-        email = await service.invited_email(token)
+        email = await accounts.invited_email(token)
         if email is None:
             return _no_store(page("staff/people/accept.html", status_code=404, token=None, email=None, errors=_invalid(request)))
         return _no_store(page("staff/people/accept.html", token=token, email=email, errors={}))
@@ -88,9 +88,9 @@ class InvitationController(Controller):
     async def accept(self, request: Request, token: str) -> Template | Redirect:
         form = await request.form()
         try:
-            await service.accept_invitation(token, str(form.get("password", "")), str(form.get("password_repeat", "")))
+            await accounts.accept_invitation(token, str(form.get("password", "")), str(form.get("password_repeat", "")))
         except InputError as exc:
-            email = await service.invited_email(token)
+            email = await accounts.invited_email(token)
             return _no_store(
                 page(
                     "staff/people/accept.html",
@@ -110,7 +110,7 @@ async def _admin(request: Request) -> StaffUser:
 
 
 async def _member_or_404(staff_id: int) -> dict:
-    member = await service.staff_member(staff_id)
+    member = await accounts.staff_member(staff_id)
     if member is None:
         raise NotFoundException()
     return member
@@ -120,8 +120,8 @@ async def _index(request: Request, values: dict, errors: dict, status_code: int 
     return page(
         "staff/people/index.html",
         status_code=status_code,
-        staff=await service.staff_list(),
-        provinces=await service.communes_by_province(),
+        staff=await accounts.staff_list(),
+        provinces=await accounts.communes_by_province(),
         roles=ROLES,
         values=values,
         errors=errors,
@@ -136,7 +136,7 @@ async def _member_page(request: Request, staff_id: int, errors: dict, status_cod
         status_code=status_code,
         member=member,
         chosen=[str(c["code"]) for c in member["communes"]],
-        provinces=await service.communes_by_province(),
+        provinces=await accounts.communes_by_province(),
         roles=ROLES,
         errors=errors,
         user=await current_staff(request),
