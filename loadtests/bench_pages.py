@@ -80,7 +80,8 @@ async def prepare(attempts: int, contestants: int) -> Site:
     from contest.results import service as results
     from contest.scoring.service import score_pending
     from contest.settings import get_settings
-    from contest.staff.service import create_staff, staff_user
+    from contest.staff.accounts import create_staff
+    from contest.staff.signin import staff_user
 
     settings = get_settings()
     conn = await asyncpg.connect(settings.db.url)
