@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+# Vietnam's time: every time a person reads or types is in it, every time stored is UTC.
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 _source: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 

@@ -5,7 +5,7 @@ The plain functions take a language; the template filters and `msg` take it from
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +14,9 @@ from babel.numbers import format_decimal
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from contest.clock import VN_TZ
 from contest.i18n import DEFAULT, message
 from contest.translations import lang_in, translations
-
-VN_TZ = timezone(timedelta(hours=7))
 
 # Vietnamese: 22/11/2026 14:05; English: 22 Nov 2026, 14:05 (times are always Vietnam's).
 DATETIME = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}

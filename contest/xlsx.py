@@ -15,6 +15,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 # A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets once the file is re-saved or
 # opened as CSV ("=HYPERLINK(...)", "+cmd|..."); the quote is escaped too, so that unescape_formula is exact.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from contest.certificates import design, render
-from contest.formatting import VN_TZ
+from contest.clock import VN_TZ
 from contest.i18n import message
 from contest.settings import get_settings
 from contest.text import fold

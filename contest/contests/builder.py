@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from contest import clock
 from contest.attempts.tables import Attempt
+from contest.clock import VN_TZ
 from contest.contests.service import parse_quotas
 from contest.contests.tables import Contest, Round
 from contest.i18n import InputError, message
@@ -26,7 +26,6 @@ from contest.staff.audit import audit
 from contest.staff.signin import StaffUser
 from contest.text import fold, nfc
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 HAI_PHONG = 31
 MAX_SLUG = 60
 # Fields contestants' results depend on: frozen once a round has a real attempt.
@@ -75,13 +74,13 @@ def read_time(value: Any, field: str) -> datetime:
             local = parse(text)
         except ValueError:
             continue
-        return local.replace(tzinfo=VN).astimezone(UTC) if local.tzinfo is None else local.astimezone(UTC)
+        return local.replace(tzinfo=VN_TZ).astimezone(UTC) if local.tzinfo is None else local.astimezone(UTC)
     raise InputError({field: "time_invalid"})
 
 
 def vn_input(dt: datetime | None) -> str:
     """UTC -> the value of a datetime-local input in Vietnam time."""
-    return dt.astimezone(VN).strftime("%Y-%m-%dT%H:%M") if dt else ""
+    return dt.astimezone(VN_TZ).strftime("%Y-%m-%dT%H:%M") if dt else ""
 
 
 def _codes(values: list[str]) -> list[int]:

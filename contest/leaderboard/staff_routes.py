@@ -10,6 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Response, Template
 
+from contest import xlsx
 from contest.i18n import InputError, message
 from contest.leaderboard import collective
 from contest.staff.audit import audit
@@ -17,7 +18,6 @@ from contest.staff.guards import current_staff, require
 from contest.web import errors_of, lang_of, page
 
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class PopulationController(Controller):
@@ -32,7 +32,7 @@ class PopulationController(Controller):
     async def template(self) -> Response[bytes]:
         return Response(
             await collective.population_template(),
-            media_type=XLSX,
+            media_type=xlsx.MEDIA_TYPE,
             headers={"content-disposition": 'attachment; filename="dan-so-xa-phuong.xlsx"'},
         )
 

@@ -12,6 +12,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
+from contest import xlsx
 from contest.i18n import message
 from contest.officials import service
 from contest.officials.chart import bar_chart
@@ -21,7 +22,6 @@ from contest.staff.signin import StaffUser
 from contest.web import lang_of, page
 
 PageNo = Annotated[int, QueryParameter(name="page", ge=1)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _sees_everything(user: StaffUser) -> bool:
@@ -141,7 +141,7 @@ class OfficialsController(Controller):
         name = f"nguoi-du-thi-{chosen['slug']}-{code}.xlsx"
         return Response(
             service.contestants_xlsx(rows, groups),
-            media_type=XLSX,
+            media_type=xlsx.MEDIA_TYPE,
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
 

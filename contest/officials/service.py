@@ -11,11 +11,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from contest import clock, xlsx
-from contest.formatting import VN_TZ
+from contest.clock import VN_TZ
 from contest.people.tables import Commune
 from contest.text import composed, fold
 
-TZ = "Asia/Ho_Chi_Minh"
 PAGE_SIZE = 50
 MAX_DAYS = 92  # a longer contest shows its last three months
 # A scored attempt that counts (not an organiser's preview).
@@ -143,7 +142,7 @@ async def daily(contest_id: int, commune: int | None = None) -> list[DayCount]:
     """People who took part and attempts, per day of the contest's period up to today (days without anyone included)."""
     where, args = _where(commune)
     rows = await Commune.raw(
-        f"SELECT (a.started_at AT TIME ZONE '{TZ}')::date AS day, count(DISTINCT a.contestant) AS people, "
+        f"SELECT (a.started_at AT TIME ZONE '{VN_TZ.key}')::date AS day, count(DISTINCT a.contestant) AS people, "
         f"count(*) AS attempts FROM attempt a JOIN contestant p ON p.id = a.contestant "
         f"WHERE p.contest = {{}} AND {_COUNTED}{where} GROUP BY 1",
         contest_id,
@@ -151,7 +150,8 @@ async def daily(contest_id: int, commune: int | None = None) -> list[DayCount]:
     )
     counted = {r["day"]: r for r in rows}
     period = await Commune.raw(
-        f"SELECT (min(opens_at) AT TIME ZONE '{TZ}')::date AS first, (max(closes_at) AT TIME ZONE '{TZ}')::date AS last "
+        f"SELECT (min(opens_at) AT TIME ZONE '{VN_TZ.key}')::date AS first, "
+        f"(max(closes_at) AT TIME ZONE '{VN_TZ.key}')::date AS last "
         "FROM round WHERE contest = {} AND state <> 'draft'",
         contest_id,
     )
@@ -210,7 +210,7 @@ async def summary(contest: dict, code: int | None = None) -> Summary:
     now_day = today()
     totals = await Commune.raw(
         f"""WITH counted AS (
-              SELECT a.contestant, a.correct, a.duration_ms, (a.started_at AT TIME ZONE '{TZ}')::date AS day
+              SELECT a.contestant, a.correct, a.duration_ms, (a.started_at AT TIME ZONE '{VN_TZ.key}')::date AS day
               FROM attempt a JOIN contestant p ON p.id = a.contestant
               WHERE p.contest = {{}} AND {_COUNTED}{where}),
             best AS (SELECT contestant, max(correct) AS correct FROM counted GROUP BY contestant)

@@ -11,6 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Response, Template
 
+from contest import xlsx
 from contest.i18n import message
 from contest.questions import export, jobs, transfer
 from contest.questions.tables import Topic
@@ -19,7 +20,6 @@ from contest.web import lang_of, page
 
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def _staff_id(request: Request) -> int:
@@ -112,8 +112,8 @@ class QuestionTransferController(Controller):
         data = await export.export_file(fmt, topic or None, staff_id=await _staff_id(request))
         suffix = "-" + re.sub(r"[^\w-]", "", topic) if topic else ""
         name = f"cau-hoi{suffix}.{fmt}"
-        return _attachment(data, name, "text/csv; charset=utf-8" if fmt == "csv" else XLSX)
+        return _attachment(data, name, "text/csv; charset=utf-8" if fmt == "csv" else xlsx.MEDIA_TYPE)
 
     @get("/template")
     async def template(self) -> Response:
-        return _attachment(export.template_file(), "mau-nhap-cau-hoi.xlsx", XLSX)
+        return _attachment(export.template_file(), "mau-nhap-cau-hoi.xlsx", xlsx.MEDIA_TYPE)

@@ -7,14 +7,13 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
+from contest import xlsx
 from contest.contests.builder import round_row
 from contest.i18n import InputError
 from contest.results import service
 from contest.staff.guards import current_staff, require
 from contest.staff.signin import StaffUser
 from contest.web import errors_of, page
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 async def _actor(request: Request) -> StaffUser:
@@ -68,7 +67,7 @@ class StaffResultsController(Controller):
     @get("/{round_id:int}/export")
     async def export(self, request: Request, round_id: int) -> Response:
         name, data = await service.export_xlsx(await _actor(request), round_id)
-        return Response(data, media_type=XLSX, headers={"content-disposition": f'attachment; filename="{name}"'})
+        return Response(data, media_type=xlsx.MEDIA_TYPE, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
 def _contestant(form: Any) -> int:

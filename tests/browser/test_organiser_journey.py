@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from contest.formatting import VN_TZ
+from contest.clock import VN_TZ
 from contest.questions.export import to_xlsx
 from contest.questions.transfer import MAX_OPTIONS
 from contest.staff.accounts import create_staff

@@ -3,12 +3,12 @@
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from contest.attempts import service as attempts
 from contest.attempts.tables import Attempt
+from contest.clock import VN_TZ
 from contest.contests import builder
 from contest.contests.preview import live_counts
 from contest.contests.tables import Contest, Round
@@ -17,11 +17,9 @@ from contest.i18n import InputError
 from contest.staff.tables import AuditEntry
 from tests.staff.test_signin import csrf_of, sign_in, staff
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-
 
 def vn(dt: datetime) -> str:
-    return dt.astimezone(VN).strftime("%Y-%m-%dT%H:%M")
+    return dt.astimezone(VN_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
 async def organiser(client) -> None:  # type: ignore[no-untyped-def]
