@@ -23,8 +23,18 @@ def one_line(text: str) -> str:
     return " ".join(composed(text).split())
 
 
+def same_key(text: str) -> str:
+    """What makes two texts the same question or option: NFC, trimmed, case-folded, runs of spaces as one.
+
+    Tone marks and punctuation stay: "ma", "má", "mà" and "mã" are four words, "an@gmail.com" is not "an.gmail.com".
+    """
+    return unicodedata.normalize("NFC", " ".join(unicodedata.normalize("NFC", text or "").casefold().split()))
+
+
 def fold(text: str) -> str:
-    """Lower-case, without diacritics or punctuation: "Công dân số!" -> "cong dan so"."""
+    """Lower-case, without diacritics or punctuation, for accent-insensitive search: "Công dân số!" -> "cong dan so".
+
+    Never to tell two questions or options apart (see same_key)."""
     decomposed = unicodedata.normalize("NFD", (text or "").replace("đ", "d").replace("Đ", "D"))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
     return " ".join(_NOT_WORD.sub(" ", bare).split())

@@ -1,5 +1,8 @@
 """Writing xlsx sheets the way organisers need them (a bold frozen header, text kept as text, never a formula),
-and looking inside uploaded ones before openpyxl parses them."""
+and looking inside uploaded ones before openpyxl parses them.
+
+An xlsx cell says what it holds: a string cell is shown as typed and never evaluated, so "=…" or "@gmail.com"
+is written as it is, with no guard. CSV cells say nothing, so CSV text a spreadsheet would evaluate gets a quote."""
 
 from __future__ import annotations
 
@@ -34,10 +37,16 @@ def unescape_formula(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
+def cell_text(value: str) -> str:
+    """A string as an xlsx string cell holds it: as it is, unless it starts with a quote that unescape_formula would
+    take for a guard (older exports wrote guards in xlsx too, and an import still reads them back)."""
+    return "'" + value if unescape_formula(value) != value else value
+
+
 def add_sheet(
     book: Workbook, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] = ()
 ) -> WriteOnlyWorksheet:
-    """A sheet with a bold, frozen header; strings stay strings, so "=…" or "+84…" is never a formula or a number."""
+    """A sheet with a bold, frozen header; strings are string cells, so "=…" or "+84…" is never a formula or a number."""
     sheet = book.create_sheet(title[:31])
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
@@ -52,9 +61,11 @@ def add_sheet(
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=escape_formula(value))
             if isinstance(value, str):
-                cell.data_type = "s"
+                cell = WriteOnlyCell(sheet, value=cell_text(value))
+                cell.data_type = "s"  # openpyxl would take "=…" for a formula
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
             cells.append(cell)
         sheet.append(cells)
     return sheet

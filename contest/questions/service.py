@@ -10,7 +10,7 @@ from contest import clock
 from contest.i18n import InputError
 from contest.questions.tables import DIFFICULTIES, Option, Question, Topic
 from contest.staff.audit import audit
-from contest.text import fold, nfc
+from contest.text import fold, nfc, same_key
 
 DEMO_BANK = Path(__file__).parent / "demo_questions.json"
 
@@ -104,6 +104,16 @@ class QuestionPage:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
+def repeated(options: list[str]) -> tuple[int, int] | None:
+    """The positions of the first two options that are the same text (see text.same_key), if any."""
+    seen: dict[str, int] = {}
+    for i, option in enumerate(options):
+        earlier = seen.setdefault(same_key(option), i)
+        if earlier != i:
+            return earlier, i
+    return None
+
+
 def parse_tags(raw: str) -> list[str]:
     """ "AI, an toàn ,AI" -> ["AI", "an toàn"]: trimmed, NFC, without repeats."""
     tags: list[str] = []
@@ -120,25 +130,24 @@ async def topics() -> list[dict]:
 
 
 async def duplicate_of(text: str, exclude: int | None = None) -> int | None:
-    """The id of an active question with the same normalised text (other than `exclude`), if any."""
+    """The id of an active question with the same text (see text.same_key), other than `exclude`, if any."""
     rows = await Question.raw(
-        "SELECT id FROM question WHERE active AND normalized = {} AND id <> coalesce({}::int, 0) ORDER BY id LIMIT 1",
+        "SELECT id, text FROM question WHERE active AND normalized = {} AND id <> coalesce({}::int, 0) ORDER BY id",
         fold(text),
         exclude,
     )
-    return int(rows[0]["id"]) if rows else None
+    key = same_key(text)
+    return next((int(r["id"]) for r in rows if same_key(r["text"]) == key), None)
 
 
-async def duplicates_among(normalized: list[str]) -> dict[str, int]:
-    """For an import: normalised text (see text.fold) -> id of the active question that already has it."""
-    keys = sorted({n for n in normalized if n})
-    if not keys:
+async def duplicates_among(texts: list[str]) -> dict[str, int]:
+    """For an import: same_key of a text -> id of the first active question that has the same text."""
+    folded = sorted({fold(t) for t in texts if t})
+    if not folded:
         return {}
-    rows = await Question.raw(
-        "SELECT normalized, min(id) AS id FROM question WHERE active AND normalized = ANY({}) GROUP BY normalized",
-        keys,
-    )
-    return {r["normalized"]: int(r["id"]) for r in rows}
+    # The folded column narrows by index; the exact comparison keeps tone marks and punctuation apart.
+    rows = await Question.raw("SELECT id, text FROM question WHERE active AND normalized = ANY({}) ORDER BY id DESC", folded)
+    return {same_key(r["text"]): int(r["id"]) for r in rows}
 
 
 async def check_draft(draft: QuestionDraft, exclude: int | None = None) -> QuestionDraft:
@@ -168,8 +177,9 @@ async def check_draft(draft: QuestionDraft, exclude: int | None = None) -> Quest
         or any(len(o) > MAX_OPTION for o in clean.options)
     ):
         errors["options"] = "question_options_count"
-    elif len({fold(o) or o for o in clean.options}) < len(clean.options):
+    elif clash := repeated(clean.options):
         errors["options"] = "question_options_distinct"
+        params["first"], params["second"] = (clean.options[i] for i in clash)
     if not clean.correct or any(not 0 <= c < len(clean.options) for c in clean.correct):
         errors["correct"] = "question_correct_required"
     if len(clean.explanation) > MAX_EXPLANATION:

@@ -14,11 +14,11 @@ from typing import Any
 
 from contest import clock, xlsx
 from contest.i18n import DEFAULT, message
-from contest.questions.service import duplicates_among
+from contest.questions.service import duplicates_among, repeated
 from contest.questions.tables import DIFFICULTIES, Option, Question, Topic
 from contest.settings import ROOT
 from contest.staff.audit import audit
-from contest.text import fold, nfc
+from contest.text import fold, nfc, same_key
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -140,12 +140,10 @@ def read_rows(data: bytes, filename: str = "") -> list[Row]:
     if data.startswith(b"PK\x03\x04"):
         if name.endswith(".csv"):
             raise TransferError("import_file_not_csv")
-        table = _xlsx_cells(data)
-    else:
-        if name.endswith((".xlsx", ".xlsm", ".xls")):
-            raise TransferError("import_file_not_xlsx")
-        table = _csv_cells(data)
-    return _rows(table)
+        return _rows(_xlsx_cells(data), typed=True)
+    if name.endswith((".xlsx", ".xlsm", ".xls")):
+        raise TransferError("import_file_not_xlsx")
+    return _rows(_csv_cells(data), typed=False)
 
 
 def _xlsx_cells(data: bytes) -> Iterator[list[tuple[Any, bool]]]:
@@ -164,9 +162,10 @@ def _xlsx_cells(data: bytes) -> Iterator[list[tuple[Any, bool]]]:
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # the sheet's own <dimension> may claim a million rows by 16,384 columns
-        # Read without data_only, a formula cell's value is its "=..." text: reported, never evaluated.
-        for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
-            yield [(value, False) for value in values]
+        # Read without data_only, a formula cell's value is its "=..." text: reported, never evaluated. A string cell
+        # that starts with "=" is text, as our own exports write it.
+        for cells in sheet.iter_rows(max_col=MAX_COLUMNS):
+            yield [(cell.value, cell.data_type == "f") for cell in cells]
     except Exception as exc:
         raise TransferError("import_file_not_spreadsheet") from exc
     finally:
@@ -221,7 +220,8 @@ def _cell_text(value: Any) -> str:
     return nfc(str(value))
 
 
-def _rows(table: Iterable[list[tuple[Any, bool]]]) -> list[Row]:
+def _rows(table: Iterable[list[tuple[Any, bool]]], typed: bool) -> list[Row]:
+    """The rows under the header; `typed` when cells say whether they hold a formula (xlsx), else "=…" is one (CSV)."""
     cells = iter(table)
     keys: list[str | None] = []
     too_many = TransferError("import_too_many_rows", max=f"{MAX_ROWS:,}".replace(",", "."))
@@ -257,7 +257,7 @@ def _rows(table: Iterable[list[tuple[Any, bool]]]) -> list[Row]:
             if not key:
                 row.stray = row.stray or bool(text)
                 continue
-            if is_formula or (text == raw and text.startswith("=")):
+            if is_formula or (not typed and text == raw and text.startswith("=")):
                 row.formulas.append(key)
             row.cells[key] = text
         rows.append(row)
@@ -318,11 +318,16 @@ def _check(row: Row, topics: dict[str, int]) -> Item | list[RowError]:
     elif letters != list(LETTERS[: len(letters)]):
         gap = next(x for x, y in zip(LETTERS, letters, strict=False) if x != y)
         bad("import_option_gap", letter=gap)
-    folded = [fold(o) for o in options]
-    for i, f in enumerate(folded):
-        if f in folded[:i]:
-            bad("import_option_repeated", letter=letters[i])
-            break
+    clash = repeated(options)
+    if clash:
+        first, second = clash
+        bad(
+            "import_option_repeated",
+            letter=letters[second],
+            text=options[second],
+            other=letters[first],
+            other_text=options[first],
+        )
     correct: set[int] = set()
     if not c.get("correct"):
         bad("import_correct_missing")
@@ -371,16 +376,19 @@ async def check_rows(rows: list[Row], progress: Progress | None = None) -> tuple
         if isinstance(checked, list):
             errors.extend(checked)
         else:
-            if checked.normalized in first_row:
-                errors.append(RowError(row.number, "import_duplicate_row", {"other": first_row[checked.normalized]}))
+            key = same_key(checked.text)
+            if key in first_row:
+                errors.append(RowError(row.number, "import_duplicate_row", {"other": first_row[key]}))
             else:
-                first_row[checked.normalized] = row.number
+                first_row[key] = row.number
                 items.append(checked)
         if progress and i % CHUNK == 0:
             progress("read", i, len(rows))
-    in_bank = await duplicates_among([item.normalized for item in items])
+    in_bank = await duplicates_among([item.text for item in items])
     errors.extend(
-        RowError(it.row, "import_duplicate_bank", {"id": in_bank[it.normalized]}) for it in items if it.normalized in in_bank
+        RowError(it.row, "import_duplicate_bank", {"id": in_bank[same_key(it.text)]})
+        for it in items
+        if same_key(it.text) in in_bank
     )
     errors.sort(key=lambda e: e.row)
     return items, errors

@@ -107,7 +107,7 @@ async def test_every_bad_row_is_reported_with_its_number_and_nothing_is_written(
         row(slug, unique("Thiếu đáp án"), correct=""),  # 3
         row("khong-co-chu-de", unique("Chủ đề lạ")),  # 4
         row(slug, same),  # 5
-        row(slug, same.upper() + "!"),  # 6: same once folded
+        row(slug, "  " + same.upper()),  # 6: the same text but for case and spaces
         row(slug, demo_text),  # 7: already in the bank
         row(slug, unique("Bảy phương án"), "1", "2", "3", "4", "5", "6") + ["7"],  # 8
         row(slug, unique("Một phương án"), "Chỉ một"),  # 9
@@ -137,7 +137,7 @@ async def test_every_bad_row_is_reported_with_its_number_and_nothing_is_written(
         "Dòng 13: thiếu nội dung câu hỏi.",
         "Dòng 14: thẻ “",
         "Dòng 15: cột Đang dùng “có lẽ” không hợp lệ",
-        "Dòng 16: phương án B trùng",
+        "Dòng 16: phương án B “có” trùng với phương án A “Có”.",
         "Dòng 17: thiếu chủ đề.",
         "Dòng 18: đáp án đúng “1” không hợp lệ",
     ]
@@ -145,6 +145,24 @@ async def test_every_bad_row_is_reported_with_its_number_and_nothing_is_written(
         assert any(line.startswith(start) for line in lines), (start, lines)
     assert not any(line.startswith(("Dòng 2:", "Dòng 5:")) for line in lines)
     assert [int(line.split(":")[0].split()[1]) for line in lines] == sorted(int(x.split(":")[0].split()[1]) for x in lines)
+
+
+async def test_tone_marks_and_punctuation_make_different_options_and_questions() -> None:
+    slug, _ = await new_topic()
+    mark = uuid.uuid4().hex[:6]
+    rows = [
+        row(slug, f"Từ nào có dấu sắc? {mark}", "ma", "má", "mà", "mã", correct="B"),
+        row(slug, f"Từ nào có dấu sắc {mark}", "mả", "mạ", correct="A"),  # no question mark: another question
+        row(slug, f"Tu nao co dau sac? {mark}", "a", "b", correct="A"),  # no tone marks: another question
+        row(slug, unique("Địa chỉ thư nào đúng?"), "nguyenvanan@gmail.com", "nguyenvanan.gmail.com", correct="A"),
+    ]
+    report = await transfer.import_questions(xlsx(rows), "dau.xlsx", dry_run=False)
+    assert report.ok and report.imported == 4, report.lines()
+    first = (await questions_of(slug))[0]
+    options = await Option.select(Option.text).where(Option.question == first["id"]).order_by(Option.position)
+    assert [o["text"] for o in options] == ["ma", "má", "mà", "mã"]
+    again = await transfer.import_questions(xlsx([row(slug, f"TỪ NÀO CÓ DẤU SẮC? {mark}")]), "lai.xlsx", dry_run=True)
+    assert again.lines() == [f"Dòng 2: trùng với câu hỏi số {first['id']} đang dùng trong ngân hàng."]
 
 
 @pytest.mark.parametrize(

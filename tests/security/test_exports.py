@@ -1,11 +1,13 @@
-"""Formula injection: every xlsx and CSV we write puts a quote before text a spreadsheet would run as a formula
-(= + - @ tab CR), and our importer reads such a cell back as the text it was."""
+"""Formula injection: every xlsx we write stores text as string cells, which no spreadsheet evaluates, with no
+visible guard; every CSV puts a quote before text a spreadsheet would run as a formula (= + - @ tab CR); our importer
+reads either back as the text it was."""
 
 from __future__ import annotations
 
 import csv
 import io
 import uuid
+import zipfile
 from datetime import UTC, datetime
 
 import openpyxl
@@ -27,12 +29,13 @@ def cells(data: bytes) -> list[openpyxl.cell.cell.Cell]:
 
 
 def assert_no_formula(data: bytes) -> list[str]:
-    """Every cell is a value (none is a formula to Excel); returns the text cells."""
+    """Every cell is a value (none is a formula to Excel), every text a string cell; returns the text cells."""
     found = cells(data)
     assert found and all(c.data_type != "f" for c in found)
-    texts = [c.value for c in found if isinstance(c.value, str)]
-    assert not [t for t in texts if t.startswith(("=", "+", "-", "@", "\t", "\r"))], texts
-    return texts
+    assert all(c.data_type == "s" for c in found if isinstance(c.value, str))
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet and b"<f " not in sheet
+    return [c.value for c in found if isinstance(c.value, str)]
 
 
 @pytest.mark.parametrize(
@@ -67,7 +70,7 @@ async def test_the_question_export_neither_runs_nor_loses_a_formula_looking_ques
     book = await client.get("/staff/questions/transfer/export", params={"format": "xlsx", "topic": slug})
     assert book.status_code == 200
     texts = assert_no_formula(book.content)
-    assert "'" + text in texts and "'+84 là mã Việt Nam" in texts and "'=1+1 là 2" in texts
+    assert text in texts and "+84 là mã Việt Nam" in texts and "=1+1 là 2" in texts and "@ là a còng" in texts
     sheet = await client.get("/staff/questions/transfer/export", params={"format": "csv", "topic": slug})
     rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
     flat = [value for row in rows for value in row]
@@ -101,8 +104,16 @@ def test_contestant_and_result_sheets_escape_names_and_reasons() -> None:
         [ContestantRow(1, hostile, "+84912345678", 1990, "citizens", 1, 3, 61000, datetime.now(UTC))], {"citizens": "-x"}
     )
     texts = assert_no_formula(people)
-    assert "'" + hostile in texts and "'+84912345678" in texts and "'-x" in texts
+    assert hostile in texts and "+84912345678" in texts and "-x" in texts
     row = [1, hostile, "0912345678", 1990, "Phường A", "Người dân", 3, 10, 0, 61.0, "", "@giải", "không", "=cmd|' /C calc'!A0"]
     assert len(row) == len(EXPORT_HEADER)
     texts = assert_no_formula(to_xlsx("Vòng 1", [row]))
-    assert "'" + hostile in texts and "'@giải" in texts and "'=cmd|' /C calc'!A0" in texts
+    assert hostile in texts and "@giải" in texts and "=cmd|' /C calc'!A0" in texts
+
+
+def test_an_xlsx_shows_an_address_as_typed_and_keeps_a_leading_quote_exact() -> None:
+    data = xlsx.workbook("Thư", ["Thư"], [["@gmail.com"], ["'@gmail.com"], ["'quoted"], ["nguyenvanan@gmail.com"]])
+    texts = assert_no_formula(data)
+    # What Excel shows is what was written; only a quote an import would strip as a guard is doubled.
+    assert texts == ["Thư", "@gmail.com", "''@gmail.com", "'quoted", "nguyenvanan@gmail.com"]
+    assert [xlsx.unescape_formula(t) for t in texts[1:]] == ["@gmail.com", "'@gmail.com", "'quoted", "nguyenvanan@gmail.com"]
