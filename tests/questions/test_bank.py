@@ -17,7 +17,6 @@ from contest.questions.service import QuestionDraft
 from contest.questions.tables import Option, Question
 from contest.scoring.queue import kick
 from contest.staff.tables import AuditEntry
-from contest.text import fold
 from contest.uploads import media_dir
 from tests.staff.test_signin import csrf_of, sign_in, staff
 
