@@ -10,6 +10,7 @@ from functools import lru_cache
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 
+from contest.digits import read_int
 from contest.settings import get_settings
 
 
@@ -29,7 +30,7 @@ def verify(token: str) -> int | None:
     payload, _, signature = token.partition(".")
     if not payload.startswith("c") or not hmac.compare_digest(signature, _sign(payload)):
         return None
-    return int(payload[1:]) if payload[1:].isdigit() else None
+    return read_int(payload[1:])
 
 
 def api_contestant(request: Request) -> int:

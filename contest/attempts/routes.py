@@ -12,6 +12,7 @@ from contest.attempts import service
 from contest.certificates import service as certificates
 from contest.contests import share
 from contest.contests.service import round_of
+from contest.digits import is_digits
 from contest.i18n import InputError
 from contest.leaderboard import service as boards
 from contest.ratelimit import limit
@@ -55,7 +56,7 @@ class AttemptController(Controller):
     async def answer(self, request: Request, attempt_id: int, position: int, data: Form) -> Response:
         option = data.get("option", "")
         try:
-            if not option.isdigit():
+            if not is_digits(option):
                 raise InputError({"option": "option_invalid"})
             await service.save_answer(attempt_id, _me(request), position, int(option))
         except InputError as exc:

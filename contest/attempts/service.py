@@ -13,6 +13,7 @@ from contest import clock, db
 from contest.attempts.tables import Attempt
 from contest.contests.service import parse_quotas
 from contest.db import engine
+from contest.digits import is_digits, read_int
 from contest.grouped import GroupWriter
 from contest.i18n import InputError
 from contest.settings import get_settings
@@ -31,7 +32,7 @@ def _grace() -> timedelta:
 def _draw_key(key: str) -> tuple[str, int | None]:
     """ "online_safety" -> ("online_safety", None); "online_safety:3" -> ("online_safety", 3)."""
     topic, _, difficulty = key.partition(":")
-    return topic, int(difficulty) if difficulty.isdigit() else None
+    return topic, read_int(difficulty)
 
 
 async def _question_ids(keys: tuple[str, ...]) -> dict[str, list[int]]:
@@ -267,7 +268,7 @@ def parse_prediction(raw: str | int | None) -> int | None:
     if raw is None or str(raw).strip() == "":
         return None
     text = str(raw).strip().replace(".", "").replace(",", "").replace(" ", "")
-    if not text.isdigit() or int(text) > MAX_PREDICTION:
+    if not is_digits(text) or int(text) > MAX_PREDICTION:
         raise InputError({"prediction": "prediction_invalid"})
     return int(text)
 

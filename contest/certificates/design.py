@@ -15,6 +15,7 @@ from contest import clock
 from contest.certificates import render
 from contest.certificates.tables import CertificateDesign
 from contest.contests.builder import contest_row
+from contest.digits import is_digits, read_int
 from contest.i18n import InputError
 from contest.leaderboard.collective import SORTS
 from contest.settings import get_settings
@@ -73,9 +74,9 @@ def parse_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
         values[name] = value
     values["award_participation"] = str(form.get("award_participation", "")) in ("1", "on", "true")
     raw_top = str(form.get("collective_top", "3")).strip() or "0"
-    if not raw_top.isdigit() or int(raw_top) > MAX_COLLECTIVE_TOP:
+    if not is_digits(raw_top) or int(raw_top) > MAX_COLLECTIVE_TOP:
         errors["collective_top"] = "collective_top_invalid"
-    values["collective_top"] = int(raw_top) if raw_top.isdigit() else 0
+    values["collective_top"] = read_int(raw_top, 0)
     by = str(form.get("collective_by", "people"))
     values["collective_by"] = by if by in SORTS else "people"
     return values, errors

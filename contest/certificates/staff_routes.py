@@ -17,6 +17,7 @@ from litestar.response import File, Redirect, Template
 from contest.certificates import design, files, jobs, render, service
 from contest.certificates.tables import KINDS
 from contest.contests.builder import contest_row, contests, round_row, rounds_of
+from contest.digits import is_digits, read_int
 from contest.i18n import InputError
 from contest.staff.guards import current_staff, require
 from contest.staff.signin import StaffUser
@@ -56,8 +57,7 @@ def _kind(raw: Any) -> str | None:
 
 
 def _commune(raw: Any) -> int | None:
-    text = str(raw or "").strip()
-    return int(text) if text.isdigit() else None
+    return read_int(raw)
 
 
 class StaffCertificateController(Controller):
@@ -143,7 +143,7 @@ class StaffCertificateController(Controller):
         rnd = await round_row(round_id)
         params = request.query_params
         kind, commune = _kind(params.get("kind")), _commune(params.get("commune"))
-        offset = max(0, int(params.get("from", "0"))) if str(params.get("from", "0")).isdigit() else 0
+        offset = read_int(params.get("from"), 0) or 0
         job_id = str(params.get("job") or "")
         return page(
             "certificates/round.html",
@@ -184,9 +184,7 @@ class StaffCertificateController(Controller):
     async def revoke(self, request: Request, code: str) -> Template | Redirect:
         form = await request.form()
         back = (
-            f"/staff/certificates/round/{form.get('round', '')}"
-            if str(form.get("round", "")).isdigit()
-            else "/staff/certificates/"
+            f"/staff/certificates/round/{form.get('round', '')}" if is_digits(form.get("round", "")) else "/staff/certificates/"
         )
         try:
             await service.revoke(await _actor(request), code, str(form.get("reason", "")))

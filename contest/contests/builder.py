@@ -19,6 +19,7 @@ from contest.attempts.tables import Attempt
 from contest.clock import VN_TZ
 from contest.contests.service import parse_quotas
 from contest.contests.tables import Contest, Round
+from contest.digits import is_digits, read_int
 from contest.i18n import InputError, message
 from contest.people.privacy import DEFAULT_RETENTION_DAYS
 from contest.people.service import GROUPS
@@ -48,7 +49,7 @@ def _int(value: Any, field: str, code: str, low: int, high: int, blank: int | No
         if blank is None:
             raise InputError({field: code}, min=low, max=high)
         return blank if blank >= 0 else None
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not is_digits(text) or not low <= int(text) <= high:
         raise InputError({field: code}, min=low, max=high)
     return int(text)
 
@@ -84,7 +85,7 @@ def vn_input(dt: datetime | None) -> str:
 
 
 def _codes(values: list[str]) -> list[int]:
-    return sorted({int(v) for v in values if str(v).strip().isdigit()})
+    return sorted({n for n in map(read_int, values) if n is not None})
 
 
 # ---- contests --------------------------------------------------------------------------------------
@@ -224,7 +225,7 @@ async def bank_can_fill(quotas: Mapping[str, int]) -> list[Shortfall]:
     by_topic: dict[str, dict[int | None, int]] = {}
     for key, n in quotas.items():
         topic, _, level = key.partition(":")
-        by_topic.setdefault(topic, {})[int(level) if level.isdigit() else None] = n
+        by_topic.setdefault(topic, {})[read_int(level)] = n
     for topic, wants in by_topic.items():
         have = counts.get(topic, {})
         used = 0

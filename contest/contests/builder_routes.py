@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from contest import clock
 from contest.attempts import service as attempts
 from contest.contests import builder, look, preview
+from contest.digits import is_digits, read_int
 from contest.i18n import InputError
 from contest.people import service as people
 from contest.people.privacy import DEFAULT_RETENTION_DAYS
@@ -251,7 +252,7 @@ class ContestBuilderController(Controller):
         option = str(form.get("option", ""))
         try:
             me = await preview.preview_owner(await _actor(request), attempt_id)
-            if not option.isdigit():
+            if not is_digits(option):
                 raise InputError({"option": "option_invalid"})
             await attempts.save_answer(attempt_id, me, position, int(option))
         except InputError as exc:
@@ -275,8 +276,8 @@ def _echo_contest(form: Any) -> dict[str, Any]:
         "time_limit_seconds": _minutes(form.get("time_limit_minutes")),
         "quotas": _typed_quotas(form),
         "groups": form.getall("groups", []),
-        "provinces": [int(p) for p in form.getall("provinces", []) if str(p).isdigit()],
-        "communes": [int(c) for c in form.getall("communes", []) if str(c).isdigit()],
+        "provinces": [int(p) for p in form.getall("provinces", []) if is_digits(p)],
+        "communes": [int(c) for c in form.getall("communes", []) if is_digits(c)],
         "retention_days": form.get("retention_days", ""),
     }
 
@@ -299,7 +300,8 @@ def _echo_round(form: Any) -> dict[str, Any]:
 
 
 def _minutes(value: Any) -> int | None:
-    return int(value) * 60 if str(value or "").isdigit() else None
+    minutes = read_int(value)
+    return None if minutes is None else minutes * 60
 
 
 def _typed_quotas(form: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import openpyxl
 
 from contest import keys, xlsx
 from contest.db import engine
+from contest.digits import read_int
 from contest.i18n import InputError
 from contest.leaderboard.service import Scope
 from contest.people.service import GROUPS
@@ -200,7 +201,7 @@ def _cell_int(value: Any) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = str(value or "").strip().replace(".", "").replace(",", "").replace(" ", "")
-    return int(text) if text.isdigit() else None
+    return read_int(text)
 
 
 async def import_population(content: bytes) -> PopulationReport:

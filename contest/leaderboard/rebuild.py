@@ -16,6 +16,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from contest import keys
+from contest.digits import is_digits
 from contest.leaderboard import scorecode
 from contest.leaderboard.service import clear_contest, clear_round
 from contest.redis import async_redis
@@ -240,7 +241,7 @@ def _compare(key: str, want: dict[str, int] | set[str], got: dict[str, int] | se
 
 
 def _natural(member: str) -> tuple[int, str]:
-    return (int(member), "") if member.isdigit() else (0, member)
+    return (int(member), "") if is_digits(member) else (0, member)
 
 
 async def _differences(r: aioredis.Redis, expected: Expected, actual: set[str]) -> list[Difference]:

@@ -9,6 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from contest.contests.tables import Contest
+from contest.digits import read_int
 from contest.i18n import InputError
 from contest.people import duplicates
 from contest.staff.guards import current_staff, require
@@ -43,10 +44,8 @@ class DuplicatesController(Controller):
 
 
 def _threshold(value: object) -> int:
-    try:
-        return max(2, int(str(value)))
-    except ValueError:
-        return duplicates.IP_THRESHOLD
+    number = read_int(value)
+    return duplicates.IP_THRESHOLD if number is None else max(2, number)
 
 
 async def _contest_page(request: Request, contest_id: int, ip_min: int, errors: dict, status_code: int = 200) -> Template:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import phonenumbers
 
+from contest.digits import is_digits
+
 # What an anonymised contestant is called (contest.people.privacy): shown whole on public pages, never shortened.
 ERASED_NAME = "Đã xóa"
 
 
 def normalise_phone(raw: str) -> str | None:
     """0912 345 678, +84 912-345-678, 84912345678 -> 0912345678; None when not a Vietnamese number."""
-    digits = "".join(ch for ch in raw if ch.isdigit() or ch == "+")
+    digits = "".join(ch for ch in raw if is_digits(ch) or ch == "+")
     if digits.startswith("84") and len(digits) >= 11:
         digits = "+" + digits
     try:

@@ -10,6 +10,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from contest.contests.service import contest_by_slug
+from contest.digits import is_digits, read_int
 from contest.i18n import LANGUAGES, InputError
 from contest.people import service
 from contest.people.privacy import consent_version, retention_days
@@ -25,7 +26,7 @@ class PeopleController(Controller):
     @get("/communes", name="communes")
     async def communes(self, province: str = "") -> Template:
         # "– Chọn tỉnh/thành phố –" sends an empty province: an empty list, not a 400 page swapped into the select.
-        rows = await service.communes_of(int(province)) if province.isdigit() and len(province) < 6 else []
+        rows = await service.communes_of(int(province)) if is_digits(province) and len(province) < 6 else []
         return page("people/_commune_options.html", communes=rows)
 
     @get("/c/{slug:str}/register", name="register")
@@ -106,7 +107,8 @@ async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> 
     if not values.get("province") and len(provinces) == 1:
         values = {**values, "province": str(provinces[0]["code"])}  # one province loaded: skip a step
     province = values.get("province") or ""
-    communes = await service.communes_of(int(province)) if str(province).isdigit() else []
+    code = read_int(province)
+    communes = await service.communes_of(code) if code is not None and code < 2**31 else []
     return page(
         "people/register.html",
         status_code=status_code,

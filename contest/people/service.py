@@ -11,6 +11,7 @@ from vietnam_provinces import Ward as VnWard
 
 from contest import clock
 from contest.contests.tables import Contest
+from contest.digits import read_int
 from contest.i18n import InputError
 from contest.people.phone import normalise_phone
 from contest.people.privacy import consent_version
@@ -34,13 +35,6 @@ class Registration:
     consent_version: str | None = None
 
 
-def _as_int(value: str | int | None) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 async def validate(reg: Registration) -> dict:
     """Check a registration; return clean values or raise InputError with every problem at once."""
     errors: dict[str, str] = {}
@@ -53,14 +47,14 @@ async def validate(reg: Registration) -> dict:
     if phone is None:
         errors["phone"] = "phone_invalid"
     this_year = clock.now().year
-    year = _as_int(reg.birth_year)
+    year = read_int(reg.birth_year)
     if year is None or not this_year - 100 <= year <= this_year - 6:
         errors["birth_year"] = "birth_year_invalid"
-    commune_code = _as_int(reg.commune)
+    commune_code = read_int(reg.commune)
     commune = None
     if commune_code is not None:
         commune = await Commune.select(Commune.code, Commune.province).where(Commune.code == commune_code).first()
-    if commune is None or (_as_int(reg.province) not in (None, commune["province"])):
+    if commune is None or (read_int(reg.province) not in (None, commune["province"])):
         errors["commune"] = "commune_invalid"
     if reg.group not in GROUPS:
         errors["group"] = "group_invalid"
@@ -114,7 +108,7 @@ async def register(contest_id: int, reg: Registration, ip: str | None = None) ->
 async def identify(contest_id: int, phone: str, birth_year: str | int) -> int:
     """A returning contestant: phone + year of birth, no password."""
     normal = normalise_phone(phone or "")
-    year = _as_int(birth_year)
+    year = read_int(birth_year)
     if normal is None:
         raise InputError({"phone": "phone_invalid"})
     row = await (

@@ -14,6 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from contest.digits import is_digits, read_int
 from contest.i18n import InputError
 from contest.practice import service
 from contest.web import errors_of, page
@@ -111,14 +112,14 @@ class PracticeController(Controller):
         run = _run(request, set_id)
         if run is None:
             return Redirect(path=f"/practice/{set_id}")
-        position = int(data["position"]) if str(data.get("position", "")).isdigit() else 0
+        position = read_int(data.get("position"), 0) or 0
         option = str(data.get("option", ""))
         done = len(run["a"])
         try:
             if not 1 <= position <= min(done + 1, len(run["q"])):
                 raise InputError({"position": "position_invalid"})
             if position == done + 1:
-                if not option.isdigit() or int(option) not in run["o"][done]:
+                if not is_digits(option) or int(option) not in run["o"][done]:
                     raise InputError({"option": "practice_choose"})
                 result = await service.feedback(run["q"][done], run["o"][done], int(option))
                 run["a"].append(int(option))

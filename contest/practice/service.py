@@ -26,6 +26,7 @@ from contest.contests.builder import bank_can_fill, read_quotas, round_row, topi
 from contest.contests.service import parse_quotas
 from contest.contests.tables import Contest
 from contest.db import engine
+from contest.digits import is_digits, read_int
 from contest.i18n import InputError
 from contest.practice.tables import PracticeSet
 from contest.questions.tables import Question
@@ -258,7 +259,7 @@ def read_set(form: Mapping[str, Any], topic_slugs: list[str]) -> dict[str, Any]:
     if sum(quotas.values()) > MAX_RUN:
         raise InputError({"quotas": "practice_too_many"}, max=MAX_RUN)
     contest = str(form.get("contest", "")).strip()
-    if contest and not contest.isdigit():
+    if contest and not is_digits(contest):
         raise InputError({"contest": "practice_contest_invalid"})
     return {
         "title": title,
@@ -349,7 +350,7 @@ async def practice_counts() -> dict[str, dict[str, int]]:
 
 
 def _ids(values: list[str]) -> list[int]:
-    ids = sorted({int(v) for v in values if str(v).strip().isdigit() and int(v) < 2**31})
+    ids = sorted({n for n in map(read_int, values) if n is not None and n < 2**31})
     if not ids:
         raise InputError({"questions": "practice_none_chosen"})
     return ids

@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from contest.contests.builder import contests, topics
+from contest.digits import read_int
 from contest.i18n import InputError
 from contest.practice import service
 from contest.staff.guards import require, signed_in
@@ -46,7 +47,7 @@ def _echo(form: Any) -> dict[str, Any]:
     return {
         "title": form.get("title", ""),
         "description": form.get("description", ""),
-        "contest": int(form["contest"]) if str(form.get("contest", "")).isdigit() else None,
+        "contest": read_int(form.get("contest")),
         "quotas": {
             k.removeprefix("quota."): v for k, v in form.items() if k.startswith("quota.") and str(v).strip() not in ("", "0")
         },

@@ -9,6 +9,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
+from contest.digits import read_int
 from contest.i18n import InputError
 from contest.questions import service
 from contest.questions.service import MAX_OPTIONS, QuestionDraft
@@ -21,7 +22,8 @@ FIELDS = ("topic", "text", "difficulty", "options", "correct", "explanation", "t
 
 def _int(raw: Any) -> int | None:
     text = str(raw or "").strip()
-    return int(text) if text.lstrip("-").isdigit() else None
+    number = read_int(text.removeprefix("-"))
+    return None if number is None else -number if text.startswith("-") else number
 
 
 def _draft(form: Any, image: str | None = None) -> QuestionDraft:

@@ -9,6 +9,7 @@ from litestar.response import Redirect, Template
 
 from contest import xlsx
 from contest.contests.builder import round_row
+from contest.digits import read_int
 from contest.i18n import InputError
 from contest.results import service
 from contest.staff.guards import current_staff, require
@@ -72,8 +73,7 @@ class StaffResultsController(Controller):
 
 def _contestant(form: Any) -> int:
     """The contestant a decision is about; 0 (nobody) when the form is tampered with."""
-    value = str(form.get("contestant", ""))
-    return int(value) if value.isdigit() else 0
+    return read_int(form.get("contestant"), 0) or 0
 
 
 async def _act(request: Request, round_id: int, action) -> Template | Redirect:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from datetime import timedelta
 import asyncpg
 
 from contest import clock
+from contest.digits import is_digits
 from contest.i18n import InputError
 from contest.people.tables import Commune
 from contest.staff.audit import audit
@@ -90,7 +91,7 @@ def _codes(raw: list[str] | list[int]) -> tuple[list[int], bool]:
         text = str(value).strip()
         if not text:
             continue
-        if not text.isdigit() or len(text) > 9:  # commune codes are 5 digits; longer would overflow the column
+        if not is_digits(text) or len(text) > 9:  # commune codes are 5 digits; longer would overflow the column
             bad = True
         elif int(text) not in codes:
             codes.append(int(text))
