@@ -10,7 +10,7 @@ from litestar.response import Redirect, Template
 from contest.contests.builder import contests, topics
 from contest.digits import read_int
 from contest.i18n import InputError
-from contest.practice import service
+from contest.practice import release, service
 from contest.staff.guards import require, signed_in
 from contest.web import errors_of, page
 
@@ -23,7 +23,7 @@ async def _set_page(info: service.SetInfo | None, values: dict[str, Any], errors
         values=values,
         errors=errors,
         topics=await topics(),
-        counts=await service.practice_counts(),
+        counts=await release.practice_counts(),
         contests=await contests(),
     )
 
@@ -36,8 +36,8 @@ async def _questions_page(topic: str, errors: dict[str, str] | None = None, stat
         status_code=status,
         topics=all_topics,
         topic=chosen,
-        questions=await service.bank_questions(chosen) if chosen else [],
-        counts=await service.practice_counts(),
+        questions=await release.bank_questions(chosen) if chosen else [],
+        counts=await release.practice_counts(),
         errors=errors or {},
         public_after=int(service.PUBLIC_AFTER.total_seconds()),
     )
@@ -61,7 +61,7 @@ class StaffPracticeController(Controller):
     @get("/", name="staff_practice")
     async def index(self) -> Template:
         return page(
-            "practice/staff/list.html", sets=await service.sets(published_only=False), counts=await service.practice_counts()
+            "practice/staff/list.html", sets=await service.sets(published_only=False), counts=await release.practice_counts()
         )
 
     @get("/new")
@@ -72,8 +72,8 @@ class StaffPracticeController(Controller):
     async def create(self, request: Request) -> Template | Redirect:
         form = await request.form()
         try:
-            values = service.read_set(form, [t["slug"] for t in await topics()])
-            set_id = await service.save_set(await signed_in(request), values)
+            values = release.read_set(form, [t["slug"] for t in await topics()])
+            set_id = await release.save_set(await signed_in(request), values)
         except InputError as exc:
             return await _set_page(None, _echo(form), errors_of(request, exc), 422)
         return Redirect(path=f"/staff/practice/{set_id}")
@@ -91,8 +91,8 @@ class StaffPracticeController(Controller):
         info = await service.set_of(set_id, published_only=False)
         form = await request.form()
         try:
-            values = service.read_set(form, [t["slug"] for t in await topics()])
-            await service.save_set(await signed_in(request), values, set_id)
+            values = release.read_set(form, [t["slug"] for t in await topics()])
+            await release.save_set(await signed_in(request), values, set_id)
         except InputError as exc:
             return await _set_page(info, _echo(form), errors_of(request, exc), 422)
         return Redirect(path=f"/staff/practice/{set_id}")
@@ -101,7 +101,7 @@ class StaffPracticeController(Controller):
     async def publish(self, request: Request, set_id: int) -> Template | Redirect:
         form = await request.form()
         try:
-            await service.set_published(await signed_in(request), set_id, form.get("published") == "yes")
+            await release.set_published(await signed_in(request), set_id, form.get("published") == "yes")
         except InputError as exc:
             info = await service.set_of(set_id, published_only=False)
             values = (
@@ -124,9 +124,9 @@ class StaffPracticeController(Controller):
         ids = form.getall("question", [])
         try:
             if form.get("action") == "withdraw":
-                await service.withdraw(await signed_in(request), ids)
+                await release.withdraw(await signed_in(request), ids)
             else:
-                await service.release(await signed_in(request), ids)
+                await release.release(await signed_in(request), ids)
         except InputError as exc:
             return await _questions_page(topic, errors_of(request, exc), 409)
         return Redirect(path="/staff/practice/questions", query_params={"topic": topic})
