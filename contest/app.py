@@ -27,6 +27,7 @@ from contest.assets import static_router, static_url
 from contest.attempts.routes import AttemptController
 from contest.certificates.routes import CertificateController
 from contest.certificates.staff_routes import StaffCertificateController
+from contest.compression import LeanCompression
 from contest.contests.builder_routes import ContestBuilderController
 from contest.contests.look_routes import LookController
 from contest.contests.routes import ContestController
@@ -216,7 +217,12 @@ def create_app(**overrides: Any) -> Litestar:
         # Slow mobile data: pages and htmx go out brotli-compressed, gzipped to browsers without brotli (tiny answers
         # and 204s are below the threshold).
         compression_config=CompressionConfig(
-            backend="brotli", minimum_size=800, brotli_quality=5, brotli_gzip_fallback=True, gzip_compress_level=6
+            backend="brotli",
+            minimum_size=800,
+            brotli_quality=5,
+            brotli_gzip_fallback=True,
+            gzip_compress_level=6,
+            middleware_class=LeanCompression,
         ),
         openapi_config=OpenAPIConfig(title="Contest API", version="1", path="/schema"),
         exception_handlers={

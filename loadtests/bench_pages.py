@@ -228,6 +228,8 @@ def run(args: argparse.Namespace, services: Services) -> int:
         hello_url, app_url = f"http://127.0.0.1:{hello_port}", f"http://127.0.0.1:{app_port}"
         targets = [("/healthz", HEALTHZ_GOAL if args.healthz_goal is None else args.healthz_goal)]
         targets += [(p, args.goal) for p in pages(site)]
+        if args.only:
+            targets = [t for t in targets if any(part in t[0] for part in args.only)]
         bad = [(p, s) for p, _ in targets if (s := _status(app_url + p)) != 200]
         if bad:
             raise RuntimeError(f"not 200 before the run: {bad}; see {services.data_dir / 'web.log'}")
@@ -302,6 +304,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--attempts", type=int, default=10_000, help="scored attempts on the open round (default 10000)")
     parser.add_argument("--contestants", type=int, default=5_000, help="contestants of the open contest (default 5000)")
     parser.add_argument("--web-workers", type=int, default=1, help="`contest web --workers` of both servers (default 1)")
+    parser.add_argument("--only", nargs="+", metavar="PART", help="only the routes containing one of these texts")
     args = parser.parse_args(argv)
     if min(args.duration, args.connections, args.attempts, args.contestants, args.web_workers) <= 0:
         parser.error("--duration, --connections, --attempts, --contestants and --web-workers must be positive")

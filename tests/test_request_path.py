@@ -1,0 +1,45 @@
+"""What every request pays before its handler: nothing a small or anonymous answer does not need
+(loadtests/bench_pages.py measures it: the app's /healthz against a bare Litestar hello)."""
+
+from __future__ import annotations
+
+import litestar.utils.sync
+from litestar.middleware.compression import brotli_facade, middleware
+
+
+async def test_the_cheapest_answers_never_wait_for_a_worker_thread(client, monkeypatch) -> None:
+    hops = []
+    real = litestar.utils.sync.sync_to_thread
+
+    async def counted(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hops.append(fn)
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(litestar.utils.sync, "sync_to_thread", counted)
+    for path in ("/healthz", "/no-such-page", "/api/v1/contests"):
+        response = await client.get(path)
+        # Still every security header, added on the event loop.
+        assert (
+            response.headers["x-frame-options"] == "DENY"
+            and "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        ), path
+    assert hops == []
+
+
+async def test_a_small_answer_is_sent_without_building_a_compressor_and_a_page_is_still_compressed(client, monkeypatch) -> None:
+    built = []
+    for cls in (brotli_facade.BrotliCompression, middleware.GzipCompression):
+        real_init = cls.__init__
+
+        def init(self, *args, _real=real_init, _cls=cls, **kwargs):  # type: ignore[no-untyped-def]
+            built.append(_cls.__name__)
+            _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", init)
+    for encoding in ("gzip, deflate, br", "gzip"):
+        small = await client.get("/healthz", headers={"accept-encoding": encoding})
+        assert small.text == "ok" and "content-encoding" not in small.headers
+    assert built == []
+    page = await client.get("/", headers={"accept-encoding": "gzip, deflate, br"})
+    assert page.status_code == 200 and page.headers["content-encoding"] == "br" and "</html>" in page.text
+    assert page.headers["vary"] == "Accept-Encoding" and built == ["BrotliCompression"]
