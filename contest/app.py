@@ -28,25 +28,23 @@ from contest.attempts.routes import AttemptController
 from contest.certificates.routes import CertificateController
 from contest.certificates.staff_routes import StaffCertificateController
 from contest.compression import LeanCompression
-from contest.contests.builder_routes import ContestBuilderController
-from contest.contests.look_routes import LookController
-from contest.contests.routes import ContestController
+from contest.contests.routes import ContestController, LookController
+from contest.contests.staff_routes import ContestBuilderController
 from contest.db import close_pool, start_pool
 from contest.i18n import InputError, message
 from contest.leaderboard.routes import BoardController
 from contest.leaderboard.staff_routes import PopulationController
-from contest.officials.routes import OfficialsController
-from contest.people.duplicates_routes import DuplicatesController
-from contest.people.privacy_routes import PrivacyRequestController
+from contest.officials.staff_routes import OfficialsController
 from contest.people.routes import PeopleController
+from contest.people.staff_routes import DuplicatesController, PrivacyRequestController
 from contest.practice.routes import PracticeController
 from contest.practice.staff_routes import StaffPracticeController
-from contest.questions.bank_routes import QuestionBankController
-from contest.questions.transfer_routes import QuestionTransferController
+from contest.questions.staff_routes import QuestionBankController
+from contest.questions.staff_transfer_routes import QuestionTransferController
 from contest.redis import async_redis, close_async_redis
 from contest.requests import ContestRequest
-from contest.results.public_routes import PublicResultsController
-from contest.results.routes import StaffResultsController
+from contest.results.routes import PublicResultsController
+from contest.results.staff_routes import StaffResultsController
 from contest.security import security_headers
 from contest.settings import ROOT, get_settings
 from contest.staff.accounts_routes import InvitationController, StaffAccountsController

@@ -1,85 +1,22 @@
-"""Staff pages: /results, where organisers compute a closed round's final results, decide, publish and export."""
+"""Public pages: /results/{round}, a round's published results (names shortened, phones masked)."""
 
 from __future__ import annotations
 
-from typing import Any
+from litestar import Controller, Request, get
+from litestar.response import Template
 
-from litestar import Controller, Request, Response, get, post
-from litestar.response import Redirect, Template
-
-from contest import xlsx
-from contest.contests.builder import round_row
-from contest.digits import read_int
-from contest.i18n import InputError
+from contest.i18n import message
 from contest.results import service
-from contest.staff.guards import current_staff, require
-from contest.staff.signin import StaffUser
-from contest.web import errors_of, page
+from contest.web import lang_of, page
 
 
-async def _actor(request: Request) -> StaffUser:
-    user = await current_staff(request)
-    assert user is not None  # the guard let them in
-    return user
-
-
-async def _round_page(round_id: int, errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
-    return page(
-        "results/round.html",
-        status_code=status_code,
-        round=await round_row(round_id),
-        results=await service.results_of(round_id),
-        errors=errors or {},
-    )
-
-
-class StaffResultsController(Controller):
+class PublicResultsController(Controller):
     path = "/results"
-    guards = [require("organiser")]
 
-    @get("/", name="staff_results")
-    async def index(self) -> Template:
-        return page("results/list.html", rounds=await service.closed_rounds())
-
-    @get("/{round_id:int}", name="staff_round_results")
-    async def show(self, round_id: int) -> Template:
-        return await _round_page(round_id)
-
-    @post("/{round_id:int}/compute")
-    async def compute(self, request: Request, round_id: int) -> Template | Redirect:
-        return await _act(request, round_id, service.compute_results(await _actor(request), round_id))
-
-    @post("/{round_id:int}/disqualify")
-    async def disqualify(self, request: Request, round_id: int) -> Template | Redirect:
-        form = await request.form()
-        actor, contestant = await _actor(request), _contestant(form)
-        return await _act(request, round_id, service.disqualify(actor, round_id, contestant, str(form.get("reason", ""))))
-
-    @post("/{round_id:int}/reinstate")
-    async def reinstate(self, request: Request, round_id: int) -> Template | Redirect:
-        form = await request.form()
-        actor, contestant = await _actor(request), _contestant(form)
-        return await _act(request, round_id, service.reinstate(actor, round_id, contestant))
-
-    @post("/{round_id:int}/publish")
-    async def publish(self, request: Request, round_id: int) -> Template | Redirect:
-        return await _act(request, round_id, service.publish(await _actor(request), round_id))
-
-    @get("/{round_id:int}/export")
-    async def export(self, request: Request, round_id: int) -> Response:
-        name, data = await service.export_xlsx(await _actor(request), round_id)
-        return Response(data, media_type=xlsx.MEDIA_TYPE, headers={"content-disposition": f'attachment; filename="{name}"'})
-
-
-def _contestant(form: Any) -> int:
-    """The contestant a decision is about; 0 (nobody) when the form is tampered with."""
-    return read_int(form.get("contestant"), 0) or 0
-
-
-async def _act(request: Request, round_id: int, action) -> Template | Redirect:  # type: ignore[no-untyped-def]
-    """Run an action; back to the round's page, or the page again saying why it was refused."""
-    try:
-        await action
-    except InputError as exc:
-        return await _round_page(round_id, errors_of(request, exc), 422 if "reason" in exc.errors else 409)
-    return Redirect(path=f"/staff/results/{round_id}")
+    @get("/{round_id:int}", name="public_results")
+    async def show(self, request: Request, round_id: int) -> Template:
+        found = await service.public_results(round_id)
+        if found is None:
+            return page("error.html", status_code=404, errors={"results": message("results_not_published", lang_of(request))})
+        rnd, winners, top = found
+        return page("results/public.html", round=rnd, winners=winners, top=top)
