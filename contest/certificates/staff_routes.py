@@ -19,7 +19,7 @@ from contest.certificates.tables import KINDS
 from contest.contests.builder import contest_row, contests, round_row, rounds_of
 from contest.digits import is_digits, read_int
 from contest.i18n import InputError
-from contest.staff.guards import current_staff, require
+from contest.staff.guards import require
 from contest.staff.signin import StaffUser
 from contest.web import errors_of, page
 
@@ -27,12 +27,6 @@ Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_
 PAGE = 100
 MAX_UPLOAD = 6 * 1024 * 1024
 PREVIEW_DPI = 60
-
-
-async def _actor(request: Request) -> StaffUser:
-    user = await current_staff(request)
-    assert user is not None  # the guard let them in
-    return user
 
 
 async def _design_page(contest_id: int, values: dict | None = None, errors: dict | None = None, status: int = 200) -> Template:
@@ -73,7 +67,7 @@ class StaffCertificateController(Controller):
         return await _design_page(contest_id)
 
     @post("/contest/{contest_id:int}/design", request_max_body_size=3 * MAX_UPLOAD)
-    async def save_design(self, request: Request, contest_id: int, data: Multipart) -> Template | Redirect:
+    async def save_design(self, request: Request, contest_id: int, data: Multipart, staff: StaffUser) -> Template | Redirect:
         uploads: dict[str, bytes] = {}
         for role in design.IMAGES:
             upload = data.get(role)
@@ -81,7 +75,7 @@ class StaffCertificateController(Controller):
                 uploads[role] = await upload.read()
         remove = {role for role in design.IMAGES if data.get(f"remove_{role}") in ("1", "on")}
         try:
-            await design.save_design(await _actor(request), contest_id, data, uploads, remove)
+            await design.save_design(staff, contest_id, data, uploads, remove)
         except InputError as exc:
             values = {**await design.design_of(contest_id), **design.parse_form(data)[0]}
             return await _design_page(contest_id, values, errors_of(request, exc), status=422)
@@ -133,9 +127,9 @@ class StaffCertificateController(Controller):
         )
 
     @post("/round/{round_id:int}/award")
-    async def award(self, request: Request, round_id: int) -> Redirect:
+    async def award(self, round_id: int, staff: StaffUser) -> Redirect:
         await round_row(round_id)
-        job_id = await jobs.queue_award(round_id, (await _actor(request)).id)
+        job_id = await jobs.queue_award(round_id, staff.id)
         return Redirect(path=f"/staff/certificates/round/{round_id}?job={job_id}")
 
     @get("/round/{round_id:int}", name="staff_round_certificates")
@@ -166,11 +160,11 @@ class StaffCertificateController(Controller):
         return page("certificates/_job.html", job=state)
 
     @post("/round/{round_id:int}/zip")
-    async def zip(self, request: Request, round_id: int) -> Redirect:
+    async def zip(self, request: Request, round_id: int, staff: StaffUser) -> Redirect:
         await round_row(round_id)
         form = await request.form()
         kind, commune = _kind(form.get("kind")), _commune(form.get("commune"))
-        job_id = await jobs.queue_zip(round_id, kind, commune, (await _actor(request)).id)
+        job_id = await jobs.queue_zip(round_id, kind, commune, staff.id)
         return Redirect(path=f"/staff/certificates/round/{round_id}?job={job_id}")
 
     @get("/zips/{name:str}", name="staff_certificate_zip")
@@ -181,13 +175,13 @@ class StaffCertificateController(Controller):
         return File(path=path, filename=name, media_type=files.MEDIA_TYPES["zip"])
 
     @post("/{code:str}/revoke")
-    async def revoke(self, request: Request, code: str) -> Template | Redirect:
+    async def revoke(self, request: Request, code: str, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
         back = (
             f"/staff/certificates/round/{form.get('round', '')}" if is_digits(form.get("round", "")) else "/staff/certificates/"
         )
         try:
-            await service.revoke(await _actor(request), code, str(form.get("reason", "")))
+            await service.revoke(staff, code, str(form.get("reason", "")))
         except InputError as exc:
             return page("error.html", status_code=422, errors=errors_of(request, exc), back=back)
         return Redirect(path=back)

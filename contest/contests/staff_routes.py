@@ -18,9 +18,8 @@ from contest.i18n import InputError
 from contest.people import service as people
 from contest.people.privacy import DEFAULT_RETENTION_DAYS
 from contest.people.service import GROUPS
-from contest.people.tables import Commune
 from contest.scoring.queue import kick
-from contest.staff.guards import current_staff, require
+from contest.staff.guards import require
 from contest.staff.signin import StaffUser
 from contest.uploads import MAX_BYTES
 from contest.web import errors_of, page
@@ -28,18 +27,8 @@ from contest.web import errors_of, page
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
-async def _actor(request: Request) -> StaffUser:
-    user = await current_staff(request)
-    assert user is not None  # the guard let them in
-    return user
-
-
-def _errors(request: Request, exc: InputError) -> dict[str, str]:
-    return errors_of(request, exc)  # in the reader's language, as the page around them
-
-
 async def _contest_page(contest: dict | None, values: dict, errors: dict, status_code: int = 200, **extra: Any) -> Template:
-    chosen = await Commune.select(Commune.code, Commune.name).where(Commune.code.is_in([*values.get("communes", []), 0]))
+    chosen = await people.communes_named(values.get("communes", []))
     return page(
         "contests/builder/contest.html",
         status_code=status_code,
@@ -75,7 +64,7 @@ async def _round_page(contest: dict, rnd: dict | None, values: dict, errors: dic
 async def _round_refused(request: Request, round_id: int, exc: InputError) -> Template:
     """The round page again, saying why an action was refused."""
     rnd = await builder.round_row(round_id)
-    return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _round_values(rnd), _errors(request, exc), 409)
+    return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _round_values(rnd), errors_of(request, exc), 409)
 
 
 async def _live_page(template: str, round_id: int) -> Template:
@@ -101,14 +90,14 @@ class ContestBuilderController(Controller):
         return await _contest_page(None, fresh, {})
 
     @post("/new")
-    async def create(self, request: Request) -> Template | Redirect:
+    async def create(self, request: Request, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
         try:
             contest_id = await builder.save_contest(
-                await _actor(request), form, form.getall("groups", []), form.getall("provinces", []), form.getall("communes", [])
+                staff, form, form.getall("groups", []), form.getall("provinces", []), form.getall("communes", [])
             )
         except InputError as exc:
-            return await _contest_page(None, _echo_contest(form), _errors(request, exc), 422)
+            return await _contest_page(None, _echo_contest(form), errors_of(request, exc), 422)
         return Redirect(path=f"/staff/contests/{contest_id}")
 
     @get("/{contest_id:int}", name="builder_contest")
@@ -117,12 +106,12 @@ class ContestBuilderController(Controller):
         return await _contest_page(contest, contest, {})
 
     @post("/{contest_id:int}")
-    async def edit(self, request: Request, contest_id: int) -> Template | Redirect:
+    async def edit(self, request: Request, contest_id: int, staff: StaffUser) -> Template | Redirect:
         contest = await builder.contest_row(contest_id)
         form = await request.form()
         try:
             await builder.save_contest(
-                await _actor(request),
+                staff,
                 form,
                 form.getall("groups", []),
                 form.getall("provinces", []),
@@ -130,24 +119,24 @@ class ContestBuilderController(Controller):
                 contest_id,
             )
         except InputError as exc:
-            return await _contest_page(contest, _echo_contest(form), _errors(request, exc), 422)
+            return await _contest_page(contest, _echo_contest(form), errors_of(request, exc), 422)
         return Redirect(path=f"/staff/contests/{contest_id}")
 
     @post("/{contest_id:int}/publish")
-    async def publish(self, request: Request, contest_id: int) -> Redirect:
+    async def publish(self, request: Request, contest_id: int, staff: StaffUser) -> Redirect:
         form = await request.form()
-        await builder.set_contest_published(await _actor(request), contest_id, form.get("published") == "yes")
+        await builder.set_contest_published(staff, contest_id, form.get("published") == "yes")
         return Redirect(path=f"/staff/contests/{contest_id}")
 
     @post("/{contest_id:int}/look", request_max_body_size=2 * MAX_BYTES)
-    async def save_look(self, request: Request, contest_id: int, data: Multipart) -> Template | Redirect:
+    async def save_look(self, request: Request, contest_id: int, data: Multipart, staff: StaffUser) -> Template | Redirect:
         """The organiser's logo and brand colours: every part checked (contrast included) before anything is saved."""
         contest = await builder.contest_row(contest_id)
         upload = data.get("logo")
         logo = await upload.read() if isinstance(upload, UploadFile) else None
         try:
             await look.save_look(
-                await _actor(request),
+                staff,
                 contest_id,
                 data.get("brand_primary"),
                 data.get("brand_accent"),
@@ -156,7 +145,7 @@ class ContestBuilderController(Controller):
             )
         except InputError as exc:
             typed = {"brand_primary": data.get("brand_primary", ""), "brand_accent": data.get("brand_accent", "")}
-            return await _contest_page(contest, contest, _errors(request, exc), 422, look_values=typed)
+            return await _contest_page(contest, contest, errors_of(request, exc), 422, look_values=typed)
         return Redirect(path=f"/staff/contests/{contest_id}")
 
     @get("/communes")
@@ -170,14 +159,14 @@ class ContestBuilderController(Controller):
         return await _round_page(contest, None, {"max_attempts": 2, "ask_prediction": True, "quotas": None}, {})
 
     @post("/{contest_id:int}/rounds/new")
-    async def create_round(self, request: Request, contest_id: int) -> Template | Redirect:
+    async def create_round(self, request: Request, contest_id: int, staff: StaffUser) -> Template | Redirect:
         contest = await builder.contest_row(contest_id)
         form = await request.form()
         try:
             values = builder.read_round(form, form.getall("prize_name", []), form.getall("prize_count", []))
-            round_id = await builder.create_round(await _actor(request), contest_id, values)
+            round_id = await builder.create_round(staff, contest_id, values)
         except InputError as exc:
-            return await _round_page(contest, None, _echo_round(form), _errors(request, exc), 422)
+            return await _round_page(contest, None, _echo_round(form), errors_of(request, exc), 422)
         return Redirect(path=f"/staff/contests/rounds/{round_id}")
 
     @get("/rounds/{round_id:int}", name="builder_round")
@@ -186,20 +175,20 @@ class ContestBuilderController(Controller):
         return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _round_values(rnd), {})
 
     @post("/rounds/{round_id:int}")
-    async def edit_round(self, request: Request, round_id: int) -> Template | Redirect:
+    async def edit_round(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
         rnd = await builder.round_row(round_id)
         form = await request.form()
         try:
             values = builder.read_round(form, form.getall("prize_name", []), form.getall("prize_count", []))
-            await builder.update_round(await _actor(request), round_id, values)
+            await builder.update_round(staff, round_id, values)
         except InputError as exc:
             return await _round_page(
-                await builder.contest_row(rnd["contest"]), rnd, _echo_round(form), _errors(request, exc), 422
+                await builder.contest_row(rnd["contest"]), rnd, _echo_round(form), errors_of(request, exc), 422
             )
         return Redirect(path=f"/staff/contests/rounds/{round_id}")
 
     @post("/rounds/{round_id:int}/state")
-    async def change_state(self, request: Request, round_id: int) -> Template | Redirect:
+    async def change_state(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
         actions = {
             "publish": builder.publish_round,
@@ -210,7 +199,7 @@ class ContestBuilderController(Controller):
         try:
             if action is None:
                 raise InputError({"state": "state_invalid"})
-            await action(await _actor(request), round_id)
+            await action(staff, round_id)
         except InputError as exc:
             return await _round_refused(request, round_id, exc)
         return Redirect(path=f"/staff/contests/rounds/{round_id}")
@@ -225,16 +214,16 @@ class ContestBuilderController(Controller):
         return await _live_page("contests/builder/_live.html", round_id)
 
     @post("/rounds/{round_id:int}/preview")
-    async def start_preview(self, request: Request, round_id: int) -> Template | Redirect:
+    async def start_preview(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
         try:
-            attempt_id = await preview.start_preview(await _actor(request), round_id)
+            attempt_id = await preview.start_preview(staff, round_id)
         except InputError as exc:
             return await _round_refused(request, round_id, exc)
         return Redirect(path=f"/staff/contests/previews/{attempt_id}")
 
     @get("/previews/{attempt_id:int}", name="builder_preview")
-    async def preview(self, request: Request, attempt_id: int) -> Template:
-        me = await preview.preview_owner(await _actor(request), attempt_id)
+    async def preview(self, attempt_id: int, staff: StaffUser) -> Template:
+        me = await preview.preview_owner(staff, attempt_id)
         view = await attempts.attempt_view(attempt_id, me)
         rnd = await builder.round_row(view.round_id)
         result = await attempts.attempts_of(me, view.round_id)
@@ -247,21 +236,21 @@ class ContestBuilderController(Controller):
         )
 
     @post("/previews/{attempt_id:int}/answers/{position:int}", status_code=200)
-    async def preview_answer(self, request: Request, attempt_id: int, position: int) -> Response:
+    async def preview_answer(self, request: Request, attempt_id: int, position: int, staff: StaffUser) -> Response:
         form = await request.form()
         option = str(form.get("option", ""))
         try:
-            me = await preview.preview_owner(await _actor(request), attempt_id)
+            me = await preview.preview_owner(staff, attempt_id)
             if not is_digits(option):
                 raise InputError({"option": "option_invalid"})
             await attempts.save_answer(attempt_id, me, position, int(option))
         except InputError as exc:
-            return Response(next(iter(_errors(request, exc).values())), status_code=409, media_type="text/html")
+            return Response(next(iter(errors_of(request, exc).values())), status_code=409, media_type="text/html")
         return Response("✓", media_type="text/html")
 
     @post("/previews/{attempt_id:int}/submit")
-    async def preview_submit(self, request: Request, attempt_id: int) -> Redirect:
-        me = await preview.preview_owner(await _actor(request), attempt_id)
+    async def preview_submit(self, attempt_id: int, staff: StaffUser) -> Redirect:
+        me = await preview.preview_owner(staff, attempt_id)
         if (await attempts.submit(attempt_id, me)).first:
             await kick()
         return Redirect(path=f"/staff/contests/previews/{attempt_id}")

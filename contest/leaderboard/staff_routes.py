@@ -14,7 +14,8 @@ from contest import xlsx
 from contest.i18n import InputError, message
 from contest.leaderboard import collective
 from contest.staff.audit import audit
-from contest.staff.guards import current_staff, require
+from contest.staff.guards import require
+from contest.staff.signin import StaffUser
 from contest.web import errors_of, lang_of, page
 
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -37,7 +38,7 @@ class PopulationController(Controller):
         )
 
     @post("/import", request_max_body_size=collective.MAX_BYTES * 2)
-    async def upload(self, request: Request, data: Multipart) -> Template:
+    async def upload(self, request: Request, data: Multipart, staff: StaffUser) -> Template:
         """Every row checked first; one bad row and nothing is written, the report says which rows to fix."""
         upload = data.get("file")
         if not isinstance(upload, UploadFile):
@@ -50,6 +51,5 @@ class PopulationController(Controller):
         lang = lang_of(request)
         lines = [message(code, lang, row=row, **params) for row, code, params in report.problems]
         if report.ok:
-            user = await current_staff(request)
-            await audit(user.id if user else None, "communes.population", upload.filename or "", communes=report.updated)
+            await audit(staff.id, "communes.population", upload.filename or "", communes=report.updated)
         return page("leaderboard/population.html", status_code=200 if report.ok else 422, report=report, lines=lines, errors={})

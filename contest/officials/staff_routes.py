@@ -17,29 +17,11 @@ from contest.i18n import message
 from contest.officials import service
 from contest.officials.chart import bar_chart
 from contest.staff.audit import audit
-from contest.staff.guards import current_staff, require
+from contest.staff.guards import own_commune, require, sees_every_commune
 from contest.staff.signin import StaffUser
 from contest.web import lang_of, page
 
 PageNo = Annotated[int, QueryParameter(name="page", ge=1)]
-
-
-def _sees_everything(user: StaffUser) -> bool:
-    return user.role in ("admin", "organiser")
-
-
-async def _user(request: Request) -> StaffUser:
-    user = await current_staff(request)
-    assert user is not None  # the controller's guard let only signed-in staff through
-    return user
-
-
-async def _scoped(request: Request, code: int) -> StaffUser:
-    """The user, if they may see this commune: officials only their own (403 otherwise, whether it exists or not)."""
-    user = await _user(request)
-    if not _sees_everything(user) and code not in user.communes:
-        raise PermissionDeniedException(detail="staff_forbidden")
-    return user
 
 
 async def _contest(contest: int | None) -> dict:
@@ -70,23 +52,22 @@ class OfficialsController(Controller):
     guards = [require("official", "organiser")]
 
     @get("/", name="officials_home")
-    async def home(self, request: Request, contest: int | None = None) -> Template | Redirect:
+    async def home(self, request: Request, staff: StaffUser, contest: int | None = None) -> Template | Redirect:
         """Officials go to their commune (or choose one of theirs); organisers get the contest-wide view."""
-        user = await _user(request)
-        if not _sees_everything(user):
-            if len(user.communes) == 1:
+        if not sees_every_commune(staff):
+            if len(staff.communes) == 1:
                 query = {"contest": str(contest)} if contest else None
-                return Redirect(path=f"/staff/officials/communes/{user.communes[0]}", query_params=query)
-            return page("officials/choose.html", user=user, communes=await service.communes_named(user.communes))
+                return Redirect(path=f"/staff/officials/communes/{staff.communes[0]}", query_params=query)
+            return page("officials/choose.html", user=staff, communes=await service.communes_named(staff.communes))
         chosen = await service.pick_contest(contest)
         if chosen is None:
-            return page("officials/choose.html", user=user, communes=[])
+            return page("officials/choose.html", user=staff, communes=[])
         summary = await service.summary(chosen)
         provinces = [
             (p, await service.commune_ranking(chosen["id"], p["code"])) for p in await service.contest_provinces(chosen["id"])
         ]
         context: dict[str, Any] = {
-            "user": user,
+            "user": staff,
             "contests": await service.contests(),
             "contest": chosen,
             "summary": summary,
@@ -102,17 +83,18 @@ class OfficialsController(Controller):
         """The commune picker's matches (htmx), accent-insensitive."""
         return page("officials/_matches.html", matches=await service.search_communes(q), contest=contest)
 
-    @get("/communes/{code:int}", name="officials_commune")
-    async def commune(self, request: Request, code: int, contest: int | None = None, page_no: PageNo = 1) -> Template:
+    @get("/communes/{code:int}", name="officials_commune", guards=[own_commune])
+    async def commune(
+        self, request: Request, code: int, staff: StaffUser, contest: int | None = None, page_no: PageNo = 1
+    ) -> Template:
         """One commune's dashboard: counts, per-day chart, rank, contestants."""
-        user = await _scoped(request, code)
         place = await _commune(code)
         chosen = await _contest(contest)
         summary = await service.summary(chosen, code)
         pages = max(1, math.ceil(summary.registered / service.PAGE_SIZE))
         page_no = min(max(1, page_no), pages)
         context: dict[str, Any] = {
-            "user": user,
+            "user": staff,
             "place": place,
             "contests": await service.contests(),
             "contest": chosen,
@@ -123,21 +105,20 @@ class OfficialsController(Controller):
             "page_size": service.PAGE_SIZE,
             "group_name": lambda g: message(g, lang_of(request), "groups"),
             "chart": bar_chart,
-            "mine": await service.communes_named(user.communes) if len(user.communes) > 1 else [],
+            "mine": await service.communes_named(staff.communes) if len(staff.communes) > 1 else [],
         }
         if request.headers.get("hx-request") and request.headers.get("hx-target") == "dashboard":
             return page("officials/_dashboard.html", **context)
         return page("officials/commune.html", **context)
 
-    @get("/communes/{code:int}/contestants.xlsx")
-    async def export(self, request: Request, code: int, contest: int | None = None) -> Response:
+    @get("/communes/{code:int}/contestants.xlsx", guards=[own_commune])
+    async def export(self, code: int, staff: StaffUser, contest: int | None = None) -> Response:
         """The commune's contestants as xlsx; every download of personal data goes to the audit log."""
-        user = await _scoped(request, code)
         await _commune(code)
         chosen = await _contest(contest)
         rows = await service.contestants(chosen["id"], code, size=None)
         groups = {g: message(g, "vi", "groups") for g in {r.group for r in rows}}
-        await audit(user.id, "officials.export", str(code), contest=chosen["id"], contestants=len(rows))
+        await audit(staff.id, "officials.export", str(code), contest=chosen["id"], contestants=len(rows))
         name = f"nguoi-du-thi-{chosen['slug']}-{code}.xlsx"
         return Response(
             service.contestants_xlsx(rows, groups),
@@ -146,24 +127,21 @@ class OfficialsController(Controller):
         )
 
     @get("/api/communes", exception_handlers=_API)
-    async def api_communes(self, request: Request) -> dict:
+    async def api_communes(self, staff: StaffUser) -> dict:
         """The communes this person may see (organisers: every commune of the newest contest's provinces)."""
-        user = await _user(request)
-        if _sees_everything(user):
+        if sees_every_commune(staff):
             return {"communes": await service.search_communes("", limit=100_000)}
-        return {"communes": await service.communes_named(user.communes)}
+        return {"communes": await service.communes_named(staff.communes)}
 
-    @get("/api/communes/{code:int}/summary", exception_handlers=_API)
-    async def api_summary(self, request: Request, code: int, contest: int | None = None) -> dict:
+    @get("/api/communes/{code:int}/summary", guards=[own_commune], exception_handlers=_API)
+    async def api_summary(self, code: int, contest: int | None = None) -> dict:
         """A commune's figures in a contest, as the dashboard shows them."""
-        await _scoped(request, code)
         await _commune(code)
         return asdict(await service.summary(await _contest(contest), code))
 
-    @get("/api/communes/{code:int}/contestants", exception_handlers=_API)
-    async def api_contestants(self, request: Request, code: int, contest: int | None = None, page_no: PageNo = 1) -> dict:
+    @get("/api/communes/{code:int}/contestants", guards=[own_commune], exception_handlers=_API)
+    async def api_contestants(self, code: int, contest: int | None = None, page_no: PageNo = 1) -> dict:
         """A commune's contestants, a page at a time."""
-        await _scoped(request, code)
         await _commune(code)
         chosen = await _contest(contest)
         rows = await service.contestants(chosen["id"], code, max(1, page_no))

@@ -176,6 +176,11 @@ async def mark_reviewed(
     raise InputError({"group": "duplicate_group_unknown"})
 
 
+async def contest_named(contest_id: int) -> dict | None:
+    """A contest's id, title and slug, as the duplicate pages head it, or None."""
+    return await Contest.select(Contest.id, Contest.title, Contest.slug).where(Contest.id == contest_id).first()
+
+
 async def contests_with_counts() -> list[dict]:
     """Every contest, newest first: the organisers' way into the duplicate pages."""
     return await Contest.raw(

@@ -144,6 +144,13 @@ async def communes_of(province_code: int) -> list[dict]:
     return await Commune.select(Commune.code, Commune.name).where(Commune.province == province_code).order_by(Commune.name)
 
 
+async def communes_named(codes: list[int]) -> list[dict]:
+    """These communes' codes and names (codes that name no commune are left out)."""
+    if not codes:
+        return []
+    return await Commune.select(Commune.code, Commune.name).where(Commune.code.is_in(list(codes)))
+
+
 async def load_communes(province_codes: list[int] | None = None) -> int:
     """Load provinces and communes from vietnam-provinces (all 34/3,321 when no codes). Idempotent."""
     wanted = [p for p in VnProvince.iter_all() if province_codes is None or int(p.code) in province_codes]

@@ -16,11 +16,11 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from contest.contests.tables import Contest
 from contest.digits import read_int
 from contest.i18n import InputError
 from contest.people import duplicates, privacy
-from contest.staff.guards import current_staff, require, signed_in
+from contest.staff.guards import require
+from contest.staff.signin import StaffUser
 from contest.web import errors_of, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -39,14 +39,12 @@ class DuplicatesController(Controller):
         return await _contest_page(request, contest_id, ip_min, errors={})
 
     @post("/{contest_id:int}/review")
-    async def review(self, request: Request, contest_id: int) -> Template | Redirect:
+    async def review(self, request: Request, contest_id: int, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
-        user = await current_staff(request)
-        assert user is not None  # the controller's guard let only organisers in
         ip_min = _threshold(form.get("ip_min"))
         try:
             await duplicates.mark_reviewed(
-                user.id, contest_id, str(form.get("signal", "")), str(form.get("key", "")), ip_threshold=ip_min
+                staff.id, contest_id, str(form.get("signal", "")), str(form.get("key", "")), ip_threshold=ip_min
             )
         except InputError as exc:
             return await _contest_page(request, contest_id, ip_min, errors=errors_of(request, exc), status_code=422)
@@ -59,7 +57,7 @@ def _threshold(value: object) -> int:
 
 
 async def _contest_page(request: Request, contest_id: int, ip_min: int, errors: dict, status_code: int = 200) -> Template:
-    contest = await Contest.select(Contest.id, Contest.title, Contest.slug).where(Contest.id == contest_id).first()
+    contest = await duplicates.contest_named(contest_id)
     if contest is None:
         raise NotFoundException()
     ip_min = max(2, ip_min)
@@ -76,17 +74,13 @@ async def _contest_page(request: Request, contest_id: int, ip_min: int, errors: 
     )
 
 
-def _errors(request: Request, exc: InputError) -> dict[str, str]:
-    return errors_of(request, exc)  # in the reader's language, as the page around them
-
-
 async def _person_page(request: Request, phone: str, values: dict, errors: dict, status_code: int = 200) -> Template:
     """The search form, and what is held about the phone when it is a valid number."""
     held = None
     try:
         held = await privacy.held_about(phone) if phone.strip() else None
     except InputError as exc:
-        errors = {**_errors(request, exc), **errors}
+        errors = {**errors_of(request, exc), **errors}
         status_code = 422
     return page("people/privacy/index.html", status_code=status_code, held=held, values=values, errors=errors)
 
@@ -105,12 +99,12 @@ class PrivacyRequestController(Controller):
         return await _person_page(request, phone, {"phone": phone}, {})
 
     @post("/export")
-    async def export(self, request: Request, data: Form) -> Response | Template:
+    async def export(self, request: Request, data: Form, staff: StaffUser) -> Response | Template:
         phone = data.get("phone", "")
         try:
-            name, body = await privacy.export_person(await signed_in(request), phone)
+            name, body = await privacy.export_person(staff, phone)
         except InputError as exc:
-            return await _person_page(request, phone, {"phone": phone}, _errors(request, exc), 422)
+            return await _person_page(request, phone, {"phone": phone}, errors_of(request, exc), 422)
         return Response(
             body,
             status_code=200,
@@ -119,12 +113,10 @@ class PrivacyRequestController(Controller):
         )
 
     @post("/erase")
-    async def erase(self, request: Request, data: Form) -> Template:
+    async def erase(self, request: Request, data: Form, staff: StaffUser) -> Template:
         phone = data.get("phone", "")
         try:
-            count = await privacy.erase_person(
-                await signed_in(request), phone, data.get("confirmation", ""), data.get("reason", "")
-            )
+            count = await privacy.erase_person(staff, phone, data.get("confirmation", ""), data.get("reason", ""))
         except InputError as exc:
-            return await _person_page(request, phone, dict(data), _errors(request, exc), 422)
+            return await _person_page(request, phone, dict(data), errors_of(request, exc), 422)
         return page("people/privacy/erased.html", count=count)

@@ -11,7 +11,8 @@ from contest.contests.builder import contests, topics
 from contest.digits import read_int
 from contest.i18n import InputError
 from contest.practice import release, service
-from contest.staff.guards import require, signed_in
+from contest.staff.guards import require
+from contest.staff.signin import StaffUser
 from contest.web import errors_of, page
 
 
@@ -69,11 +70,11 @@ class StaffPracticeController(Controller):
         return await _set_page(None, {"quotas": {}}, {})
 
     @post("/new")
-    async def create(self, request: Request) -> Template | Redirect:
+    async def create(self, request: Request, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
         try:
             values = release.read_set(form, [t["slug"] for t in await topics()])
-            set_id = await release.save_set(await signed_in(request), values)
+            set_id = await release.save_set(staff, values)
         except InputError as exc:
             return await _set_page(None, _echo(form), errors_of(request, exc), 422)
         return Redirect(path=f"/staff/practice/{set_id}")
@@ -87,21 +88,21 @@ class StaffPracticeController(Controller):
                                       "contest": info.contest_id}, {})  # fmt: skip
 
     @post("/{set_id:int}")
-    async def edit(self, request: Request, set_id: int) -> Template | Redirect:
+    async def edit(self, request: Request, set_id: int, staff: StaffUser) -> Template | Redirect:
         info = await service.set_of(set_id, published_only=False)
         form = await request.form()
         try:
             values = release.read_set(form, [t["slug"] for t in await topics()])
-            await release.save_set(await signed_in(request), values, set_id)
+            await release.save_set(staff, values, set_id)
         except InputError as exc:
             return await _set_page(info, _echo(form), errors_of(request, exc), 422)
         return Redirect(path=f"/staff/practice/{set_id}")
 
     @post("/{set_id:int}/publish")
-    async def publish(self, request: Request, set_id: int) -> Template | Redirect:
+    async def publish(self, request: Request, set_id: int, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
         try:
-            await release.set_published(await signed_in(request), set_id, form.get("published") == "yes")
+            await release.set_published(staff, set_id, form.get("published") == "yes")
         except InputError as exc:
             info = await service.set_of(set_id, published_only=False)
             values = (
@@ -117,16 +118,16 @@ class StaffPracticeController(Controller):
         return await _questions_page(topic)
 
     @post("/questions")
-    async def change_questions(self, request: Request) -> Template | Redirect:
+    async def change_questions(self, request: Request, staff: StaffUser) -> Template | Redirect:
         """Release the ticked questions for practice, or take them back while their key has not been public."""
         form = await request.form()
         topic = str(form.get("topic", ""))
         ids = form.getall("question", [])
         try:
             if form.get("action") == "withdraw":
-                await release.withdraw(await signed_in(request), ids)
+                await release.withdraw(staff, ids)
             else:
-                await release.release(await signed_in(request), ids)
+                await release.release(staff, ids)
         except InputError as exc:
             return await _questions_page(topic, errors_of(request, exc), 409)
         return Redirect(path="/staff/practice/questions", query_params={"topic": topic})

@@ -13,7 +13,8 @@ from contest.digits import read_int
 from contest.i18n import InputError
 from contest.questions import service
 from contest.questions.service import MAX_OPTIONS, QuestionDraft
-from contest.staff.guards import current_staff, require
+from contest.staff.guards import require
+from contest.staff.signin import StaffUser
 from contest.uploads import PreparedImage, prepare_image, store_image
 from contest.web import errors_of, page
 
@@ -58,13 +59,8 @@ async def _upload(form: Any) -> bytes | None:
     return None
 
 
-async def _actor(request: Request) -> int | None:
-    user = await current_staff(request)
-    return user.id if user else None
-
-
 async def _form_page(
-    request: Request, draft: QuestionDraft, errors: dict[str, str], question: dict | None = None, status_code: int = 200
+    staff: StaffUser, draft: QuestionDraft, errors: dict[str, str], question: dict | None = None, status_code: int = 200
 ) -> Template:
     return page(
         "questions/bank/form.html",
@@ -75,7 +71,7 @@ async def _form_page(
         topics=await service.topics(),
         slots=MAX_OPTIONS,
         fields=FIELDS,
-        user=await current_staff(request),
+        user=staff,
     )
 
 
@@ -87,6 +83,7 @@ class QuestionBankController(Controller):
     async def index(
         self,
         request: Request,
+        staff: StaffUser,
         q: str = "",
         topic: str = "",
         difficulty: str = "",
@@ -110,13 +107,13 @@ class QuestionBankController(Controller):
             "questions/bank/index.html",
             topics=await service.topics(),
             tags=await service.all_tags(),
-            user=await current_staff(request),
+            user=staff,
             **context,
         )
 
     @get("/new", name="question_new")
-    async def new(self, request: Request) -> Template:
-        return await _form_page(request, QuestionDraft(topic=None, text="", options=[], correct=[]), {})
+    async def new(self, staff: StaffUser) -> Template:
+        return await _form_page(staff, QuestionDraft(topic=None, text="", options=[], correct=[]), {})
 
     @post("/validate", name="question_validate")
     async def validate(self, request: Request) -> Template:
@@ -130,52 +127,52 @@ class QuestionBankController(Controller):
         return page("questions/bank/_checks.html", errors=errors, fields=FIELDS, oob=True, checked=True)
 
     @post("/", name="question_create")
-    async def create(self, request: Request) -> Template | Redirect:
+    async def create(self, request: Request, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
         draft = _draft(form)
         try:
-            qid = await _save(request, draft, await _upload(form), None)
+            qid = await _save(request, staff, draft, await _upload(form), None)
         except InputError as exc:
-            return await _form_page(request, draft, errors_of(request, exc), status_code=422)
+            return await _form_page(staff, draft, errors_of(request, exc), status_code=422)
         return Redirect(path=f"/staff/questions/{qid}", status_code=303)
 
     @get("/{question_id:int}", name="question_detail")
-    async def detail(self, request: Request, question_id: int) -> Template:
-        return page("questions/bank/detail.html", q=await service.question_detail(question_id), user=await current_staff(request))
+    async def detail(self, question_id: int, staff: StaffUser) -> Template:
+        return page("questions/bank/detail.html", q=await service.question_detail(question_id), user=staff)
 
     @get("/{question_id:int}/edit", name="question_edit")
-    async def edit(self, request: Request, question_id: int) -> Template:
+    async def edit(self, question_id: int, staff: StaffUser) -> Template:
         question = await service.question_detail(question_id)
-        return await _form_page(request, service.draft_of(question), {}, question)
+        return await _form_page(staff, service.draft_of(question), {}, question)
 
     @post("/{question_id:int}/edit", name="question_update")
-    async def update(self, request: Request, question_id: int) -> Template | Redirect:
+    async def update(self, request: Request, question_id: int, staff: StaffUser) -> Template | Redirect:
         question = await service.question_detail(question_id)
         form = await request.form()
         draft = _draft(form, image=None if form.get("remove_image") == "1" else question["image"])
         try:
-            qid = await _save(request, draft, await _upload(form), question_id)
+            qid = await _save(request, staff, draft, await _upload(form), question_id)
         except InputError as exc:
-            return await _form_page(request, draft, errors_of(request, exc), question, status_code=422)
+            return await _form_page(staff, draft, errors_of(request, exc), question, status_code=422)
         return Redirect(path=f"/staff/questions/{qid}", status_code=303)
 
     @post("/{question_id:int}/copy", name="question_copy")
-    async def copy(self, request: Request, question_id: int) -> Redirect:
-        qid = await service.copy_question(question_id, await _actor(request))
+    async def copy(self, question_id: int, staff: StaffUser) -> Redirect:
+        qid = await service.copy_question(question_id, staff.id)
         return Redirect(path=f"/staff/questions/{qid}/edit", status_code=303)
 
     @post("/{question_id:int}/retire", name="question_retire")
-    async def retire(self, request: Request, question_id: int) -> Redirect:
-        await service.set_active(question_id, False, await _actor(request))
+    async def retire(self, question_id: int, staff: StaffUser) -> Redirect:
+        await service.set_active(question_id, False, staff.id)
         return Redirect(path=f"/staff/questions/{question_id}", status_code=303)
 
     @post("/{question_id:int}/restore", name="question_restore")
-    async def restore(self, request: Request, question_id: int) -> Redirect:
-        await service.set_active(question_id, True, await _actor(request))
+    async def restore(self, question_id: int, staff: StaffUser) -> Redirect:
+        await service.set_active(question_id, True, staff.id)
         return Redirect(path=f"/staff/questions/{question_id}", status_code=303)
 
 
-async def _save(request: Request, draft: QuestionDraft, upload: bytes | None, question_id: int | None) -> int:
+async def _save(request: Request, staff: StaffUser, draft: QuestionDraft, upload: bytes | None, question_id: int | None) -> int:
     """Check the draft and the image together (every message at once), then store the image and save."""
     errors: dict[str, str] = {}
     image: PreparedImage | None = None
@@ -192,10 +189,9 @@ async def _save(request: Request, draft: QuestionDraft, upload: bytes | None, qu
         raise _Refused(errors)
     if image is not None:
         draft.image = store_image(image)
-    actor = await _actor(request)
     if question_id is None:
-        return await service.create_question(draft, actor)
-    return await service.update_question(question_id, draft, actor)
+        return await service.create_question(draft, staff.id)
+    return await service.update_question(question_id, draft, staff.id)
 
 
 class _Refused(InputError):

@@ -12,15 +12,9 @@ from contest.contests.builder import round_row
 from contest.digits import read_int
 from contest.i18n import InputError
 from contest.results import service
-from contest.staff.guards import current_staff, require
+from contest.staff.guards import require
 from contest.staff.signin import StaffUser
 from contest.web import errors_of, page
-
-
-async def _actor(request: Request) -> StaffUser:
-    user = await current_staff(request)
-    assert user is not None  # the guard let them in
-    return user
 
 
 async def _round_page(round_id: int, errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
@@ -46,28 +40,28 @@ class StaffResultsController(Controller):
         return await _round_page(round_id)
 
     @post("/{round_id:int}/compute")
-    async def compute(self, request: Request, round_id: int) -> Template | Redirect:
-        return await _act(request, round_id, service.compute_results(await _actor(request), round_id))
+    async def compute(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
+        return await _act(request, round_id, service.compute_results(staff, round_id))
 
     @post("/{round_id:int}/disqualify")
-    async def disqualify(self, request: Request, round_id: int) -> Template | Redirect:
+    async def disqualify(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
-        actor, contestant = await _actor(request), _contestant(form)
-        return await _act(request, round_id, service.disqualify(actor, round_id, contestant, str(form.get("reason", ""))))
+        contestant = _contestant(form)
+        return await _act(request, round_id, service.disqualify(staff, round_id, contestant, str(form.get("reason", ""))))
 
     @post("/{round_id:int}/reinstate")
-    async def reinstate(self, request: Request, round_id: int) -> Template | Redirect:
+    async def reinstate(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
-        actor, contestant = await _actor(request), _contestant(form)
-        return await _act(request, round_id, service.reinstate(actor, round_id, contestant))
+        contestant = _contestant(form)
+        return await _act(request, round_id, service.reinstate(staff, round_id, contestant))
 
     @post("/{round_id:int}/publish")
-    async def publish(self, request: Request, round_id: int) -> Template | Redirect:
-        return await _act(request, round_id, service.publish(await _actor(request), round_id))
+    async def publish(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
+        return await _act(request, round_id, service.publish(staff, round_id))
 
     @get("/{round_id:int}/export")
-    async def export(self, request: Request, round_id: int) -> Response:
-        name, data = await service.export_xlsx(await _actor(request), round_id)
+    async def export(self, round_id: int, staff: StaffUser) -> Response:
+        name, data = await service.export_xlsx(staff, round_id)
         return Response(data, media_type=xlsx.MEDIA_TYPE, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from contest.i18n import InputError
 from contest.ratelimit import limit
 from contest.staff import accounts
-from contest.staff.guards import current_staff, require
+from contest.staff.guards import require
 from contest.staff.signin import StaffUser
 from contest.staff.tables import ROLES
 from contest.web import errors_of, page
@@ -22,53 +22,51 @@ class StaffAccountsController(Controller):
     guards = [require("admin")]
 
     @get("/", name="staff_people")
-    async def index(self, request: Request) -> Template:
-        return await _index(request, values={}, errors={})
+    async def index(self, staff: StaffUser) -> Template:
+        return await _index(staff, values={}, errors={})
 
     @post("/")
-    async def create(self, request: Request) -> Template:
-        admin = await _admin(request)
+    async def create(self, request: Request, staff: StaffUser) -> Template:
         form = await request.form()
         email, full_name, role = (str(form.get(key, "")) for key in ("email", "full_name", "role"))
         communes: list[str] = form.getall("communes", [])
         try:
-            staff_id, token = await accounts.add_staff(admin.id, email, full_name, role, communes)
+            staff_id, token = await accounts.add_staff(staff.id, email, full_name, role, communes)
         except InputError as exc:
             values = {"email": email, "full_name": full_name, "role": role, "communes": communes}
-            return await _index(request, values=values, errors=errors_of(request, exc), status_code=422)
+            return await _index(staff, values=values, errors=errors_of(request, exc), status_code=422)
         return _invited(request, token, await accounts.staff_member(staff_id), created=True)
 
     @get("/{staff_id:int}", name="staff_member")
-    async def member(self, request: Request, staff_id: int) -> Template:
-        return await _member_page(request, staff_id, errors={})
+    async def member(self, staff_id: int, staff: StaffUser) -> Template:
+        return await _member_page(staff, staff_id, errors={})
 
     @post("/{staff_id:int}/access")
-    async def change_access(self, request: Request, staff_id: int) -> Template | Redirect:
+    async def change_access(self, request: Request, staff_id: int, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
         role, communes = str(form.get("role", "")), form.getall("communes", [])
-        return await _act(request, staff_id, lambda actor: accounts.change_access(actor, staff_id, role, communes))
+        return await _act(request, staff, staff_id, lambda actor: accounts.change_access(actor, staff_id, role, communes))
 
     @post("/{staff_id:int}/deactivate")
-    async def deactivate(self, request: Request, staff_id: int) -> Template | Redirect:
-        return await _act(request, staff_id, lambda actor: accounts.set_active(actor, staff_id, False))
+    async def deactivate(self, request: Request, staff_id: int, staff: StaffUser) -> Template | Redirect:
+        return await _act(request, staff, staff_id, lambda actor: accounts.set_active(actor, staff_id, False))
 
     @post("/{staff_id:int}/reactivate")
-    async def reactivate(self, request: Request, staff_id: int) -> Template | Redirect:
-        return await _act(request, staff_id, lambda actor: accounts.set_active(actor, staff_id, True))
+    async def reactivate(self, request: Request, staff_id: int, staff: StaffUser) -> Template | Redirect:
+        return await _act(request, staff, staff_id, lambda actor: accounts.set_active(actor, staff_id, True))
 
     @post("/{staff_id:int}/unlock")
-    async def unlock(self, request: Request, staff_id: int) -> Template | Redirect:
-        return await _act(request, staff_id, lambda actor: accounts.unlock(actor, staff_id))
+    async def unlock(self, request: Request, staff_id: int, staff: StaffUser) -> Template | Redirect:
+        return await _act(request, staff, staff_id, lambda actor: accounts.unlock(actor, staff_id))
 
     @post("/{staff_id:int}/logout-everywhere")
-    async def logout_everywhere(self, request: Request, staff_id: int) -> Template | Redirect:
-        return await _act(request, staff_id, lambda actor: accounts.log_out_staff(actor, staff_id))
+    async def logout_everywhere(self, request: Request, staff_id: int, staff: StaffUser) -> Template | Redirect:
+        return await _act(request, staff, staff_id, lambda actor: accounts.log_out_staff(actor, staff_id))
 
     @post("/{staff_id:int}/invite")
-    async def reinvite(self, request: Request, staff_id: int) -> Template:
-        admin = await _admin(request)
+    async def reinvite(self, request: Request, staff_id: int, staff: StaffUser) -> Template:
         member = await _member_or_404(staff_id)
-        token = await accounts.reinvite(admin.id, staff_id)
+        token = await accounts.reinvite(staff.id, staff_id)
         return _invited(request, token, member, created=False)
 
 
@@ -103,12 +101,6 @@ class InvitationController(Controller):
         return Redirect(path="/staff/login")
 
 
-async def _admin(request: Request) -> StaffUser:
-    user = await current_staff(request)
-    assert user is not None  # the controller's guard let only admins in
-    return user
-
-
 async def _member_or_404(staff_id: int) -> dict:
     member = await accounts.staff_member(staff_id)
     if member is None:
@@ -116,7 +108,7 @@ async def _member_or_404(staff_id: int) -> dict:
     return member
 
 
-async def _index(request: Request, values: dict, errors: dict, status_code: int = 200) -> Template:
+async def _index(admin: StaffUser, values: dict, errors: dict, status_code: int = 200) -> Template:
     return page(
         "staff/people/index.html",
         status_code=status_code,
@@ -125,11 +117,11 @@ async def _index(request: Request, values: dict, errors: dict, status_code: int 
         roles=ROLES,
         values=values,
         errors=errors,
-        user=await current_staff(request),
+        user=admin,
     )
 
 
-async def _member_page(request: Request, staff_id: int, errors: dict, status_code: int = 200) -> Template:
+async def _member_page(admin: StaffUser, staff_id: int, errors: dict, status_code: int = 200) -> Template:
     member = await _member_or_404(staff_id)
     return page(
         "staff/people/member.html",
@@ -139,18 +131,19 @@ async def _member_page(request: Request, staff_id: int, errors: dict, status_cod
         provinces=await accounts.communes_by_province(),
         roles=ROLES,
         errors=errors,
-        user=await current_staff(request),
+        user=admin,
     )
 
 
-async def _act(request: Request, staff_id: int, action: Callable[[int], Awaitable[None]]) -> Template | Redirect:
+async def _act(
+    request: Request, admin: StaffUser, staff_id: int, action: Callable[[int], Awaitable[None]]
+) -> Template | Redirect:
     """Run one change as the signed-in admin, then back to the member's page (with the reason if refused)."""
-    admin = await _admin(request)
     await _member_or_404(staff_id)
     try:
         await action(admin.id)
     except InputError as exc:
-        return await _member_page(request, staff_id, errors=errors_of(request, exc), status_code=422)
+        return await _member_page(admin, staff_id, errors=errors_of(request, exc), status_code=422)
     return Redirect(path=f"/staff/people/{staff_id}")
 
 

@@ -1,7 +1,11 @@
-"""Role guards for staff pages. Staff sessions are server-side (Redis) and apart from contestants'."""
+"""Role guards for staff pages, the officials' commune scope, and the signed-in member as a dependency.
+
+Staff sessions are server-side (Redis) and apart from contestants'.
+"""
 
 from __future__ import annotations
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -52,9 +56,9 @@ async def current_staff(connection: ASGIConnection) -> StaffUser | None:
     return user
 
 
-async def signed_in(connection: ASGIConnection) -> StaffUser:
-    """The staff member behind a guarded route (the guard let them in; a route without one gets a login)."""
-    user = await current_staff(connection)
+async def provide_staff(request: Request) -> StaffUser:
+    """The `staff` dependency of every staff handler: the member the route's guard let in (a login if none did)."""
+    user = await current_staff(request)
     if user is None:
         raise NotAuthorizedException(detail="staff_login_required")
     return user
@@ -73,6 +77,15 @@ def require(*roles: str):  # type: ignore[no-untyped-def]
     return guard
 
 
-admin_only = require("admin")
-organisers = require("organiser")
-officials = require("official", "organiser")
+def sees_every_commune(user: StaffUser) -> bool:
+    """Admins and organisers see every commune; an official only the communes bound to their account."""
+    return user.role in ("admin", "organiser")
+
+
+async def own_commune(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A guard for routes with a `{code}` commune: officials only their own (403 whether it exists or not)."""
+    user = await current_staff(connection)
+    if user is None:
+        raise NotAuthorizedException(detail="staff_login_required")
+    if not sees_every_commune(user) and connection.path_params["code"] not in user.communes:
+        raise PermissionDeniedException(detail="staff_forbidden")

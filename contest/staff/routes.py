@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, Router, get, post
+from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
@@ -12,7 +13,8 @@ from litestar.response import Redirect, Template
 from contest.i18n import InputError
 from contest.ratelimit import limit
 from contest.staff import audit, signin
-from contest.staff.guards import SESSION_KEY, current_staff, require, rotate_session, session_config
+from contest.staff.guards import SESSION_KEY, provide_staff, require, rotate_session, session_config
+from contest.staff.signin import StaffUser
 from contest.web import errors_of, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -49,16 +51,14 @@ class LoginController(Controller):
         return Redirect(path="/staff/login")
 
     @post("/logout-everywhere", guards=[require("official", "organiser")])
-    async def logout_everywhere(self, request: Request) -> Redirect:
-        user = await current_staff(request)
-        assert user is not None
-        await signin.logout_everywhere(user.id)
+    async def logout_everywhere(self, request: Request, staff: StaffUser) -> Redirect:
+        await signin.logout_everywhere(staff.id)
         request.clear_session()
         return Redirect(path="/staff/login")
 
     @get("/", guards=[require("official", "organiser")], name="staff_home")
-    async def home(self, request: Request) -> Template:
-        return page("staff/home.html", user=await current_staff(request))
+    async def home(self, staff: StaffUser) -> Template:
+        return page("staff/home.html", user=staff)
 
 
 class AuditController(Controller):
@@ -71,7 +71,11 @@ class AuditController(Controller):
 
 
 def staff_router(*controllers: type[Controller]) -> Router:
-    """Everything under /staff: its own server-side session, apart from contestants' cookie."""
+    """Everything under /staff: its own server-side session, apart from contestants' cookie; a handler that names
+    `staff` gets the signed-in member."""
     return Router(
-        path="/staff", route_handlers=[LoginController, AuditController, *controllers], middleware=[session_config.middleware]
+        path="/staff",
+        route_handlers=[LoginController, AuditController, *controllers],
+        middleware=[session_config.middleware],
+        dependencies={"staff": Provide(provide_staff)},
     )
