@@ -21,7 +21,7 @@ from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 
-from contest import formatting, translations
+from contest import formatting, keys, translations
 from contest.api.routes import ContestantApi, PublicApi
 from contest.assets import static_router, static_url
 from contest.attempts.routes import AttemptController
@@ -167,7 +167,7 @@ def _template_engine(engine_: JinjaTemplateEngine) -> None:
 def create_app(**overrides: Any) -> Litestar:
     """Build the app from settings."""
     settings = get_settings()
-    redis_store = RedisStore(async_redis(), namespace="contest")
+    redis_store = RedisStore(async_redis(), namespace=keys.STORES)
     return Litestar(
         route_handlers=[
             healthz,

@@ -112,7 +112,7 @@ def createadmin(email: str, name: str) -> None:
     from contest.i18n import InputError
     from contest.staff.accounts import create_staff
 
-    password = os.environ.get("CONTEST_ADMIN_PASSWORD") or getpass.getpass("Mật khẩu / password: ")
+    password = get_settings().admin_password or getpass.getpass("Mật khẩu / password: ")
     try:
         staff_id = asyncio.run(create_staff(email, name, "admin", password))
     except InputError as exc:
@@ -236,8 +236,8 @@ def run(workers: int, web_workers: int = 1) -> None:
 
     settings = get_settings()
     with backing_services(settings.data_dir):
-        print("PostgreSQL:", os.environ["DATABASE_URL"])
-        print("Redis:     ", os.environ["REDIS_URL"])
+        print("PostgreSQL:", get_settings().db.url)
+        print("Redis:     ", get_settings().redis.url)
         migrate()
         demo()
         me = [sys.executable, "-m", "contest.cli"]

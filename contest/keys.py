@@ -123,6 +123,13 @@ def certificate_render(code: str, version: str) -> str:
     return f"certrender:{code}:{version}"
 
 
+STORES = "contest"
+"""Namespace of Litestar's Redis stores: the store named N keeps its keys under `contest:N:`."""
+
+STAFF_SESSIONS = "staff_sessions"
+"""Litestar store of staff sessions (`contest:staff_sessions:<session id>`): the signed-in member, 12 hours."""
+
+
 def rate_limit(kind: str, client: str) -> str:
     """Counter, a minute: requests of one kind (register, login, start, ...) from one client address."""
     return f"contest_rate_limit_{kind}:{client}"

@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from contest.settings import get_settings
+
 
 @contextlib.contextmanager
 def private_postgres(data_dir: Path, *, wipe: bool = False) -> Iterator[str]:
@@ -88,12 +90,12 @@ def private_redis(data_dir: Path, port: int = 0) -> Iterator[str]:
 def backing_services(data_dir: Path, *, wipe: bool = False) -> Iterator[None]:
     """Ensure DATABASE_URL and REDIS_URL point at running servers, starting private ones if unset."""
     with contextlib.ExitStack() as stack:
-        if not os.environ.get("DATABASE_URL"):
+        settings = get_settings()
+        # Written to the environment, not only to the settings: the workers and the web server started next inherit it.
+        if not settings.db.url:
             os.environ["DATABASE_URL"] = stack.enter_context(private_postgres(data_dir / "pg", wipe=wipe))
-        if not os.environ.get("REDIS_URL"):
+        if not settings.redis.url:
             os.environ["REDIS_URL"] = stack.enter_context(private_redis(data_dir / "redis"))
-        from contest.settings import get_settings
-
         get_settings.cache_clear()
         yield
 

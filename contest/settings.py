@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,29 +52,49 @@ class WebSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    db: DatabaseSettings
-    redis: RedisSettings
-    contest: ContestSettings
-    web: WebSettings
-    data_dir: Path
-    # Uploaded question images (checked and re-encoded), served read-only at /media.
-    media_dir: Path = field(default_factory=lambda: Path(os.environ.get("CONTEST_DATA_DIR", ROOT / ".data")) / "media")
-    # Private files (certificate images and renders, zips): never served as static files.
-    storage_dir: Path = field(
-        default_factory=lambda: Path(
-            os.environ.get("CONTEST_STORAGE_DIR") or Path(os.environ.get("CONTEST_DATA_DIR", ROOT / ".data")) / "storage"
-        )
-    )
+    db: DatabaseSettings = field(default_factory=DatabaseSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    contest: ContestSettings = field(default_factory=ContestSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    # Everything the site writes lives under it unless a folder below is given its own place.
+    data_dir: Path = ROOT / ".data"
+    # Private files (certificate images and renders, zips): never served as static files. Default: data_dir/storage.
+    storage_override: Path | None = None
     # Where QR codes point: the public address of this site.
-    public_url: str = field(default_factory=lambda: os.environ.get("CONTEST_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"))
+    public_url: str = "http://127.0.0.1:8000"
+    # `contest createadmin` reads the first admin's password from here instead of asking (scripts, containers).
+    admin_password: str = ""
+
+    @property
+    def media_dir(self) -> Path:
+        """Uploaded images (checked and re-encoded), served read-only at /media."""
+        return self.data_dir / "media"
+
+    @property
+    def storage_dir(self) -> Path:
+        """Private files: certificate images and renders, zips, share cards."""
+        return self.storage_override or self.data_dir / "storage"
 
 
-def _secret() -> bytes:
+def _env(name: str, default: Any) -> Any:
+    """The variable `name` read as the type of its default, or the default (written once, in the class) when unset."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw == "1"
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw
+
+
+def _secret(data_dir: Path) -> bytes:
     raw = os.environ.get("SECRET_KEY", "")
     if raw:
         return hashlib.sha256(raw.encode()).digest()
     # A stable key per checkout, so sessions survive restarts of `make run`.
-    data_dir = Path(os.environ.get("CONTEST_DATA_DIR", ROOT / ".data"))
     key_file = data_dir / "secret.key"
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -93,23 +114,27 @@ def _secret() -> bytes:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Read the environment once."""
-    env = os.environ
+    data_dir: Path = _env("CONTEST_DATA_DIR", Settings.data_dir)
+    storage = _env("CONTEST_STORAGE_DIR", "")
     return Settings(
-        db=DatabaseSettings(url=env.get("DATABASE_URL", "")),
-        redis=RedisSettings(url=env.get("REDIS_URL", "")),
+        db=DatabaseSettings(url=_env("DATABASE_URL", DatabaseSettings.url)),
+        redis=RedisSettings(url=_env("REDIS_URL", RedisSettings.url)),
         contest=ContestSettings(
-            grace_seconds=int(env.get("CONTEST_GRACE_SECONDS", "10")),
-            scoring_batch=int(env.get("CONTEST_SCORING_BATCH", "500")),
-            sweep_seconds=int(env.get("CONTEST_SWEEP_SECONDS", "5")),
-            rate_limit_per_minute=int(env.get("CONTEST_RATE_LIMIT", "30")),
+            grace_seconds=_env("CONTEST_GRACE_SECONDS", ContestSettings.grace_seconds),
+            scoring_batch=_env("CONTEST_SCORING_BATCH", ContestSettings.scoring_batch),
+            sweep_seconds=_env("CONTEST_SWEEP_SECONDS", ContestSettings.sweep_seconds),
+            rate_limit_per_minute=_env("CONTEST_RATE_LIMIT", ContestSettings.rate_limit_per_minute),
         ),
         web=WebSettings(
-            host=env.get("CONTEST_HOST", "127.0.0.1"),
-            port=int(env.get("CONTEST_PORT", "8000")),
-            secret=_secret(),
-            debug=env.get("CONTEST_DEBUG", "") == "1",
-            hsts=env.get("CONTEST_HSTS", "") == "1",
-            forwarded_allow_ips=env.get("CONTEST_FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+            host=_env("CONTEST_HOST", WebSettings.host),
+            port=_env("CONTEST_PORT", WebSettings.port),
+            secret=_secret(data_dir),
+            debug=_env("CONTEST_DEBUG", WebSettings.debug),
+            hsts=_env("CONTEST_HSTS", WebSettings.hsts),
+            forwarded_allow_ips=_env("CONTEST_FORWARDED_ALLOW_IPS", WebSettings.forwarded_allow_ips),
         ),
-        data_dir=Path(env.get("CONTEST_DATA_DIR", ROOT / ".data")),
+        data_dir=data_dir,
+        storage_override=Path(storage) if storage else None,
+        public_url=_env("CONTEST_PUBLIC_URL", Settings.public_url).rstrip("/"),
+        admin_password=_env("CONTEST_ADMIN_PASSWORD", Settings.admin_password),
     )

@@ -11,6 +11,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 
+from contest import keys
 from contest.staff.signin import StaffUser, staff_user
 
 SESSION_KEY = "staff"
@@ -30,7 +31,7 @@ class _StaffSessionConfig(ServerSideSessionConfig):
 
 
 session_config = _StaffSessionConfig(
-    key="staff_session", store="staff_sessions", max_age=60 * 60 * 12, httponly=True, samesite="lax"
+    key="staff_session", store=keys.STAFF_SESSIONS, max_age=60 * 60 * 12, httponly=True, samesite="lax"
 )
 
 
