@@ -50,19 +50,20 @@ def demo(all_provinces: bool = False) -> None:
 
 
 def worker(burst: bool = False) -> None:
-    """An RQ worker on the scoring and certificate queues; the job modules are imported before it forks."""
+    """An RQ worker on every queue, scoring first; the job modules are imported before it forks."""
     _piccolo_env()
     from rq import Worker
 
     import contest.certificates.jobs  # noqa: F401
     import contest.certificates.render  # noqa: F401  (fonts and reportlab)
+    import contest.people.jobs  # noqa: F401
+    import contest.questions.jobs  # noqa: F401  (openpyxl)
     import contest.scoring.jobs  # noqa: F401  (preload before fork)
     from contest import keys
     from contest.redis import sync_redis
 
-    # Queues in priority order: certificate work waits while there is anything to score.
-    queues = [keys.QUEUE_SCORING, keys.QUEUE_CERTIFICATES]
-    Worker(queues, connection=sync_redis()).work(burst=burst, logging_level="WARNING")
+    # Queues in priority order: anything else waits while there is something to score.
+    Worker(list(keys.QUEUES), connection=sync_redis()).work(burst=burst, logging_level="WARNING")
 
 
 def cron() -> None:
@@ -76,8 +77,8 @@ def cron() -> None:
 
     scheduler = CronScheduler(connection=sync_redis(), logging_level="WARNING")
     scheduler.register(sweep, queue_name=keys.QUEUE_SCORING, interval=get_settings().contest.sweep_seconds)
-    # At night (the scheduler host's time), on the queue workers take after scoring.
-    scheduler.register(purge_personal_data, queue_name=keys.QUEUE_CERTIFICATES, cron="30 2 * * *", job_timeout=3600)
+    # At night (the scheduler host's time), on the queue workers take last.
+    scheduler.register(purge_personal_data, queue_name=keys.QUEUE_PRIVACY, cron="30 2 * * *", job_timeout=3600)
     scheduler.start()
 
 

@@ -55,8 +55,6 @@ def round_pattern(round_id: int) -> list[str]:
 SCORING_KICK = "scoring:kick"
 """Flag set while a scoring job is queued and not yet started: one wake-up job per burst of submits."""
 
-QUEUE_SCORING = "scoring"
-
 
 def question_upload(token: str) -> str:
     """Hash: a question file uploaded for import (base64 `data`, `name`, `staff`), kept an hour for the confirm step."""
@@ -114,8 +112,17 @@ def collective(scope: str) -> str:
     return f"boardcache:{{{scope}}}:collective"
 
 
+# RQ queues, named by what they serve. Every worker listens to all of them in the order of QUEUES, so a job on a later
+# queue starts only when nothing waits on an earlier one: nothing a staff member starts ever delays a score.
+QUEUE_SCORING = "scoring"
+"""Scoring submitted attempts and the sweep (auto-submit, re-kick, re-rank)."""
 QUEUE_CERTIFICATES = "certificates"
-"""Certificate awards, renders and zips: workers take it after scoring, so it never delays a score."""
+"""Certificate awards, renders and zips."""
+QUEUE_IMPORTS = "imports"
+"""Question bank imports too large for a request (with a progress bar)."""
+QUEUE_PRIVACY = "privacy"
+"""The nightly purge of personal data past each contest's retention period."""
+QUEUES = (QUEUE_SCORING, QUEUE_CERTIFICATES, QUEUE_IMPORTS, QUEUE_PRIVACY)
 
 
 def certificate_render(code: str, version: str) -> str:

@@ -1,7 +1,7 @@
 """Large question imports in an RQ worker, with progress in Redis for the page to poll.
 
 The uploaded file waits in Redis (an hour) between the check and the confirm; the worker reads it from there.
-Workers listen on the scoring queue only, so imports go there too.
+Imports have their own queue, which workers take only when nothing waits to be scored.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ async def queue_import(token: str, staff_id: int, dry_run: bool) -> None:
         progress, mapping={"state": "queued", "phase": "read", "done": 0, "total": 0, "dry_run": int(dry_run), "staff": staff_id}
     )
     await async_redis().expire(progress, KEEP_SECONDS)
-    queue = Queue(keys.QUEUE_SCORING, connection=sync_redis())
+    queue = Queue(keys.QUEUE_IMPORTS, connection=sync_redis())
     await asyncio.to_thread(
         queue.enqueue, "contest.questions.jobs.run_import", token, staff_id, dry_run, job_timeout=900, result_ttl=60
     )

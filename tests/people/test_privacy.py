@@ -407,7 +407,7 @@ def test_the_purge_command_reports_what_it_would_do() -> None:
 
 
 def test_the_daily_purge_job_runs_in_a_real_worker(worker) -> None:
-    job = Queue(keys.QUEUE_CERTIFICATES, connection=sync_redis()).enqueue(purge_personal_data)
+    job = Queue(keys.QUEUE_PRIVACY, connection=sync_redis()).enqueue(purge_personal_data)
     worker()
     job.refresh()
     assert job.get_status() == "finished", job.latest_result()
