@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 from contest.settings import ROOT, get_settings
 
@@ -85,14 +86,34 @@ def cron() -> None:
 APP = "contest.app:create_app"
 
 
-def web(workers: int = 1, app: str = APP) -> None:
+SERVERS = ("uvicorn", "granian")
+SERVER = "uvicorn"  # the default, by measurement (BENCHMARKS.md: loadtests.bench_pages --servers uvicorn granian)
+
+
+def web(workers: int = 1, app: str = APP, server: str = SERVER) -> None:
     """The web server: `workers` processes on one socket, each building its own app (they share only PostgreSQL and
     Redis). X-Forwarded-For is believed from CONTEST_FORWARDED_ALLOW_IPS only, so rate limits see real clients.
     `app` is the factory to serve: the benchmarks serve a bare hello app under this same server."""
-    import uvicorn
-
     _piccolo_env()
     s = get_settings().web
+    if server == "granian":
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
+        from granian.server import Server
+
+        os.environ["CONTEST_WEB_APP"] = app  # for served_app, in each worker process
+        Server(
+            "contest.cli:served_app",
+            address=s.host,
+            port=s.port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            factory=True,
+            log_level=LogLevels.warning,
+        ).serve()
+        return
+    import uvicorn
+
     uvicorn.run(
         app,
         factory=True,
@@ -103,6 +124,17 @@ def web(workers: int = 1, app: str = APP) -> None:
         forwarded_allow_ips=s.forwarded_allow_ips,
         log_level="warning",
     )
+
+
+def served_app() -> Any:
+    """Granian's factory, in each of its worker processes: the app `contest web --app` names, believing
+    X-Forwarded-For only from CONTEST_FORWARDED_ALLOW_IPS (uvicorn does the same with proxy_headers)."""
+    from importlib import import_module
+
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    module, _, factory = os.environ.get("CONTEST_WEB_APP", APP).partition(":")
+    return wrap_asgi_with_proxy_headers(getattr(import_module(module), factory)(), get_settings().web.forwarded_allow_ips)
 
 
 def createadmin(email: str, name: str) -> None:
@@ -282,6 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     p_web = sub.add_parser("web", help="the web server")
     p_web.add_argument("--workers", type=int, default=1, help="processes (they share nothing but PostgreSQL and Redis)")
     p_web.add_argument("--app", default=APP, help=argparse.SUPPRESS)  # loadtests.bench_pages: the bare hello app
+    p_web.add_argument("--server", choices=SERVERS, default=SERVER, help="the HTTP server (default %(default)s)")
     p_worker = sub.add_parser("worker", help="an RQ worker")
     p_worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     sub.add_parser("cron", help="the sweep scheduler")
@@ -329,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
         case "demo":
             demo(args.all_provinces)
         case "web":
-            web(args.workers, args.app)
+            web(args.workers, args.app, args.server)
         case "worker":
             worker(args.burst)
         case "cron":

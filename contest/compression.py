@@ -8,13 +8,23 @@ from litestar.enums import CompressionEncoding
 from litestar.middleware.compression import CompressionMiddleware
 
 if TYPE_CHECKING:
-    from litestar.types import Message, Scope, Send
+    from litestar.types import Message, Receive, Scope, Send
 
 
 class LeanCompression(CompressionMiddleware):
     """Litestar's compression, except that its compressor (a brotli or gzip object and a buffer, built for every
     request) is only built when a response is streamed or its body reaches the minimum size. A small body in one
     message (/healthz, a 204, a tick, a redirect) goes out as it is, at no cost: the same bytes Litestar sends."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Litestar's parses every header into a Headers object to read this one.
+        accept = next((value for name, value in scope["headers"] if name == b"accept-encoding"), b"").decode("latin-1")
+        encoding = self.config.compression_facade.encoding
+        if encoding not in accept and self.config.gzip_fallback and CompressionEncoding.GZIP in accept:
+            encoding = CompressionEncoding.GZIP
+        if encoding in accept:
+            send = self.create_compression_send_wrapper(send, encoding, scope)
+        await self.app(scope, receive, send)
 
     def create_compression_send_wrapper(
         self,

@@ -53,6 +53,7 @@ def security_headers(hsts: bool = False) -> BeforeMessageSendHookHandler:
     Async and allocation-light on purpose: Litestar runs a sync hook in a worker thread, twice per response, which
     cost more than the whole of a hello-world request. The two header sets are encoded once."""
     pages, docs = _encoded(headers_for("/", hsts)), _encoded(headers_for("/schema", hsts))
+    names = frozenset(name for name, _ in pages)
 
     async def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
@@ -61,8 +62,11 @@ def security_headers(hsts: bool = False) -> BeforeMessageSendHookHandler:
         headers = message.setdefault("headers", [])
         if not isinstance(headers, list):
             headers = message["headers"] = list(headers)
-        present = {name.lower() for name, _ in headers}
         # A route that sets its own (stricter) value keeps it.
-        headers.extend(pair for pair in ours if pair[0] not in present)
+        if any(name.lower() in names for name, _ in headers):
+            present = {name.lower() for name, _ in headers}
+            headers.extend(pair for pair in ours if pair[0] not in present)
+        else:
+            headers.extend(ours)
 
     return add

@@ -29,11 +29,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from litestar import Litestar
 
-from loadtests.bench_requests import _cpu_ticks, _free_port, start_web
+from contest.cli import SERVERS
+from loadtests.bench_requests import _free_port, start_web
 from loadtests.bench_scoring import (
     Services,
     bench_services,
@@ -43,10 +44,12 @@ from loadtests.bench_scoring import (
     server_versions,
     stop_processes,
 )
+from loadtests.run_load import _proc_table
 
 CROWD_GOAL = 0.5
 HEALTHZ_GOAL = 0.8
 PAGES_PER_HELLO = 3
+HELLO = "loadtests.bench_pages:hello_app"
 WRK_HINT = "wrk is not installed: `sudo apt-get install wrk` (Debian/Ubuntu), then run this again"
 
 
@@ -169,14 +172,28 @@ def parse_wrk(out: str) -> tuple[float, float, float, int]:
     return float(rps[1]), _ms(p50[1]) if p50 else float("nan"), _ms(p99[1]) if p99 else float("nan"), errors
 
 
+def _tree_cpu(root: int) -> float:
+    """CPU seconds of a process and all its descendants (a server's worker processes)."""
+    table = _proc_table()
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (_, parent, _, _) in table.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(table[pid][2] for pid in tree if pid in table) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(url: str, duration: float, connections: int, server_pid: int, name: str) -> Measure:
     cmd = [
         "wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "10s",
         "-H", "Accept-Encoding: br, gzip", url,
     ]  # fmt: skip
-    cpu0, t0 = _cpu_ticks(server_pid), time.perf_counter()
+    cpu0, t0 = _tree_cpu(server_pid), time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
-    cpu = 100 * (_cpu_ticks(server_pid) - cpu0) / (time.perf_counter() - t0)
+    cpu = 100 * (_tree_cpu(server_pid) - cpu0) / (time.perf_counter() - t0)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     rps, p50, p99, errors = parse_wrk(done.stdout)
@@ -218,67 +235,105 @@ def run(args: argparse.Namespace, services: Services) -> int:
     print(f"  seeded in {time.perf_counter() - t0:.0f} s: contest {site.slug}, round {site.round_id}", flush=True)
 
     procs: list[subprocess.Popen] = []
-    extra = ["--workers", str(args.web_workers)]
+    stations: list[Station] = []
     try:
-        hello_port, app_port = _free_port(), _free_port()
-        hello = start_web(hello_port, services.data_dir / "hello.log", [*extra, "--app", "loadtests.bench_pages:hello_app"])
-        procs.append(hello)
-        app = start_web(app_port, services.data_dir / "web.log", extra)
-        procs.append(app)
-        hello_url, app_url = f"http://127.0.0.1:{hello_port}", f"http://127.0.0.1:{app_port}"
+        for server in args.servers:
+            extra = ["--workers", str(args.web_workers), "--server", server]
+            ports = _free_port(), _free_port()
+            hello = start_web(ports[0], services.data_dir / f"hello-{server}.log", [*extra, "--app", HELLO])
+            procs.append(hello)
+            app = start_web(ports[1], services.data_dir / f"web-{server}.log", extra)
+            procs.append(app)
+            stations.append(Station(server, hello, app, *ports))
         targets = [("/healthz", HEALTHZ_GOAL if args.healthz_goal is None else args.healthz_goal)]
         targets += [(p, args.goal) for p in pages(site)]
         if args.only:
             targets = [t for t in targets if any(part in t[0] for part in args.only)]
-        bad = [(p, s) for p, _ in targets if (s := _status(app_url + p)) != 200]
-        if bad:
-            raise RuntimeError(f"not 200 before the run: {bad}; see {services.data_dir / 'web.log'}")
-        # Warm-up: templates compiled, pools filled, caches (if any) as they are in the middle of a crowd.
-        for port in (hello_port, app_port):
-            wrk(f"http://127.0.0.1:{port}/healthz", 1, args.connections, hello.pid, "warm-up")
-        for p, _ in targets:
-            for _ in range(3):
-                _status(app_url + p)
+        for st in stations:
+            bad = [(p, code) for p, _ in targets if (code := _status(st.app_url + p)) != 200]
+            if bad:
+                raise RuntimeError(f"not 200 before the run: {bad}; see {services.data_dir}/web-{st.server}.log")
+            # Warm-up: templates compiled, pools filled, caches (if any) as they are in the middle of a crowd.
+            for url, proc in ((st.hello_url, st.hello), (st.app_url, st.app)):
+                wrk(url + "/healthz", 1, args.connections, proc.pid, "warm-up")
+            for p, _ in targets:
+                for _ in range(3):
+                    _status(st.app_url + p)
         print(
-            f"measuring {len(targets)} routes, {args.duration:g} s each, {args.connections} connections, "
-            f"hello every {PAGES_PER_HELLO} routes ...",
+            f"measuring {len(targets)} routes on {', '.join(args.servers)}, {args.duration:g} s each, "
+            f"{args.connections} connections, hello every {PAGES_PER_HELLO} routes ...",
             flush=True,
         )
-        hellos: list[Measure] = []
-        rows: list[tuple[Measure, int]] = []  # (measure, index of the hello before it)
-        hellos.append(wrk(hello_url + "/healthz", args.duration, args.connections, hello.pid, "bare hello"))
+
+        def hello_round() -> None:
+            for st in stations:
+                st.hellos.append(wrk(st.hello_url + "/healthz", args.duration, args.connections, st.hello.pid, "bare hello"))
+                print(f"  {'(bare hello)':<52}{st.server:>8}{st.hellos[-1].rps:>9,.0f} req/s", flush=True)
+
+        hello_round()
         for i, (path, goal) in enumerate(targets):
-            m = wrk(app_url + path, args.duration, args.connections, app.pid, path)
-            m.goal = goal
-            rows.append((m, len(hellos) - 1))
-            print(f"  {path:<52}{m.rps:>9,.0f} req/s", flush=True)
+            for st in stations:
+                m = wrk(st.app_url + path, args.duration, args.connections, st.app.pid, path)
+                m.goal = goal
+                st.rows.append((m, len(st.hellos) - 1))
+                print(f"  {path:<52}{st.server:>8}{m.rps:>9,.0f} req/s", flush=True)
             if (i + 1) % PAGES_PER_HELLO == 0 or i == len(targets) - 1:
-                hellos.append(wrk(hello_url + "/healthz", args.duration, args.connections, hello.pid, "bare hello"))
-                print(f"  {'(bare hello)':<52}{hellos[-1].rps:>9,.0f} req/s", flush=True)
+                hello_round()
     finally:
         stop_processes(procs)
 
-    for m, h in rows:
-        around = (hellos[h].rps + hellos[h + 1].rps) / 2
-        m.ratio = m.rps / around if around else 0.0
-    hello_mean = sum(h.rps for h in hellos) / len(hellos)
-    missed = [m for m, _ in rows if m.goal is not None and m.ratio < m.goal]
-    errors = sum(m.errors for m, _ in rows) + sum(h.errors for h in hellos)
-    server = "`contest web`" + (f" --workers {args.web_workers}" if args.web_workers != 1 else " (1 process)")
+    code = 0
     print()
     print("bench_pages: requests/s of each public read over a bare Litestar hello, same server, same run")
     print(f"  machine     {machine_line()}")
     print(f"  servers     PostgreSQL {pg_version}: {services.postgres}")
     print(f"              Redis {redis_version}: {services.redis}")
-    print(f"  web         {server}, the same for both apps; CONTEST_RATE_LIMIT=0")
-    print(
-        f"  client      wrk -t1 -c{args.connections} -d{args.duration:g}s, Accept-Encoding: br, gzip; "
-        f"bare hello measured {len(hellos)} times, {min(h.rps for h in hellos):,.0f}-{max(h.rps for h in hellos):,.0f} req/s"
-    )
     print(f"  data        {args.attempts:,} scored attempts of {args.contestants:,} contestants on the open round's boards")
+    for st in stations:
+        code |= report(st, args)
+    if len(stations) > 1:
+        compare(stations)
+    return code
+
+
+@dataclass
+class Station:
+    """One HTTP server under test: the bare hello and the real app, each served by `contest web --server`."""
+
+    server: str
+    hello: subprocess.Popen
+    app: subprocess.Popen
+    hello_port: int
+    app_port: int
+    hellos: list[Measure] = field(default_factory=list)
+    rows: list[tuple[Measure, int]] = field(default_factory=list)  # (measure, index of the hello before it)
+
+    @property
+    def hello_url(self) -> str:
+        return f"http://127.0.0.1:{self.hello_port}"
+
+    @property
+    def app_url(self) -> str:
+        return f"http://127.0.0.1:{self.app_port}"
+
+
+def report(st: Station, args: argparse.Namespace) -> int:
+    """The table of one server; 1 when a route misses its goal or any response was not 2xx."""
+    for m, h in st.rows:
+        around = (st.hellos[h].rps + st.hellos[h + 1].rps) / 2
+        m.ratio = m.rps / around if around else 0.0
+    hello_mean = sum(h.rps for h in st.hellos) / len(st.hellos)
+    missed = [m for m, _ in st.rows if m.goal is not None and m.ratio < m.goal]
+    errors = sum(m.errors for m, _ in st.rows) + sum(h.errors for h in st.hellos)
+    workers = f"--workers {args.web_workers}" if args.web_workers != 1 else "(1 process)"
+    print(f"  web         `contest web --server {st.server}` {workers}, the same for both apps; CONTEST_RATE_LIMIT=0")
+    print(
+        f"  client      wrk -t1 -c{args.connections} -d{args.duration:g}s, Accept-Encoding: br, gzip; bare hello "
+        f"measured {len(st.hellos)} times, {min(h.rps for h in st.hellos):,.0f}-{max(h.rps for h in st.hellos):,.0f} req/s"
+    )
     print(f"  {'-' * 100}")
     print(f"  {'route':<52}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'srv%':>6}{'err':>5}{'ratio':>7}{'goal':>6}")
-    for m, _ in rows:
+    for m, _ in st.rows:
         verdict = "" if m.goal is None or m.ratio >= m.goal else "  BELOW GOAL"
         print(
             f"  {m.name:<52}{m.rps:>8,.0f}{m.p50_ms:>8.1f}{m.p99_ms:>8.1f}{m.cpu_server:>6.0f}{m.errors:>5}"
@@ -287,10 +342,34 @@ def run(args: argparse.Namespace, services: Services) -> int:
     print(f"  {'-' * 100}")
     print(f"  bare hello (mean)                                   {hello_mean:>8,.0f}")
     print("  (ratio = req/s / mean of the bare hello measured just before and just after; srv% = that server's CPU,")
-    print(f"   % of one core; {nproc()} cores shared with wrk and the databases)")
-    print(f"  {'ok  ' if not missed else 'FAIL'}  {len(rows) - len(missed)} of {len(rows)} routes meet their goal")
+    print(f"   all its processes, % of one core; {nproc()} cores shared with wrk and the databases)")
+    print(f"  {'ok  ' if not missed else 'FAIL'}  {len(st.rows) - len(missed)} of {len(st.rows)} routes meet their goal")
     print(f"  {'ok  ' if not errors else 'FAIL'}  {errors} non-2xx responses or socket errors")
+    print()
     return 0 if not missed and not errors else 1
+
+
+def compare(stations: list[Station]) -> None:
+    """The real app's requests/s on each server, measured one after the other per route."""
+    first, *others = stations
+    print(f"  the real app on each server (req/s; ratio to {first.server}, same route, back to back)")
+    print(
+        f"  {'route':<52}" + "".join(f"{st.server:>10}" for st in stations) + "".join(f"{'÷':>4}{st.server:<9}" for st in others)
+    )
+    totals = [0.0] * len(stations)
+    for i, (m, _) in enumerate(first.rows):
+        rates = [st.rows[i][0].rps for st in stations]
+        totals = [t + r / rates[0] for t, r in zip(totals, rates, strict=True)] if rates[0] else totals
+        line = f"  {m.name:<52}" + "".join(f"{r:>10,.0f}" for r in rates)
+        print(line + "".join(f"{(r / rates[0] if rates[0] else 0):>13.2f}" for r in rates[1:]))
+    n = len(first.rows)
+    hello = [sum(h.rps for h in st.hellos) / len(st.hellos) for st in stations]
+    print(
+        f"  {'bare hello (mean)':<52}"
+        + "".join(f"{r:>10,.0f}" for r in hello)
+        + "".join(f"{r / hello[0]:>13.2f}" for r in hello[1:])
+    )
+    print(f"  {'mean of the per-route ratios':<52}{'':>{10 * len(stations)}}" + "".join(f"{t / n:>13.2f}" for t in totals[1:]))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -304,6 +383,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--attempts", type=int, default=10_000, help="scored attempts on the open round (default 10000)")
     parser.add_argument("--contestants", type=int, default=5_000, help="contestants of the open contest (default 5000)")
     parser.add_argument("--web-workers", type=int, default=1, help="`contest web --workers` of both servers (default 1)")
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        choices=SERVERS,
+        default=[SERVERS[0]],
+        help="`contest web --server` to measure; several are interleaved route by route and compared (default: %(default)s)",
+    )
     parser.add_argument("--only", nargs="+", metavar="PART", help="only the routes containing one of these texts")
     args = parser.parse_args(argv)
     if min(args.duration, args.connections, args.attempts, args.contestants, args.web_workers) <= 0:

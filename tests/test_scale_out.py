@@ -1,4 +1,4 @@
-"""Scale-out: two web processes and two RQ workers share nothing but PostgreSQL and Redis.
+"""Scale-out: two web processes (one on uvicorn, one on granian) and two RQ workers share nothing but PostgreSQL and Redis.
 
 A contestant registers on one process, answers on both, reads the result on the other; a staff member signs in on
 one and is known on the other; a rate limit is one budget over both. The boards they build equal those of the same
@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from contest.attempts.tables import Attempt
+from contest.cli import SERVERS
 from contest.leaderboard import service as boards
 from contest.leaderboard.rebuild import check_contest, check_round
 from contest.redis import async_redis
@@ -68,17 +69,20 @@ def processes() -> Iterator[Processes]:
         "CONTEST_HOST": "127.0.0.1",
     }
     ports = [_free_port(), _free_port()]
-    commands: list[tuple[str, dict[str, str]]] = [*(("web", {"CONTEST_PORT": str(port)}) for port in ports)]
-    commands += [("worker", {}), ("worker", {})]
+    # One web process on each HTTP server `contest web --server` offers: the same app, the same behaviour.
+    commands: list[tuple[list[str], dict[str, str]]] = [
+        (["web", "--server", server], {"CONTEST_PORT": str(port)}) for server, port in zip(SERVERS, ports, strict=True)
+    ]
+    commands += [(["worker"], {}), (["worker"], {})]
     started: list[subprocess.Popen] = []
     logs: list[str] = []
     try:
         for command, extra in commands:
-            with tempfile.NamedTemporaryFile("wb", prefix=f"scale-out-{command}-", suffix=".log", delete=False) as log:
+            with tempfile.NamedTemporaryFile("wb", prefix=f"scale-out-{command[0]}-", suffix=".log", delete=False) as log:
                 logs.append(log.name)
                 started.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "contest.cli", command],
+                        [sys.executable, "-m", "contest.cli", *command],
                         cwd=ROOT,
                         env={**env, **extra},
                         stdout=log,
