@@ -24,7 +24,7 @@ import sys
 import time
 from typing import Any
 
-from contest.settings import ROOT, get_settings
+from contest.settings import ROOT, WebSettings, get_settings
 
 
 def _piccolo_env() -> None:
@@ -83,7 +83,7 @@ def cron() -> None:
     scheduler.start()
 
 
-APP = "contest.app:create_app"
+APP = WebSettings.app
 
 
 SERVERS = ("uvicorn", "granian")
@@ -95,13 +95,14 @@ def web(workers: int = 1, app: str = APP, server: str = SERVER) -> None:
     Redis). X-Forwarded-For is believed from CONTEST_FORWARDED_ALLOW_IPS only, so rate limits see real clients.
     `app` is the factory to serve: the benchmarks serve a bare hello app under this same server."""
     _piccolo_env()
+    os.environ["CONTEST_WEB_APP"] = app  # the setting its worker processes read (served_app)
+    get_settings.cache_clear()
     s = get_settings().web
     if server == "granian":
         from granian.constants import Interfaces
         from granian.log import LogLevels
         from granian.server import Server
 
-        os.environ["CONTEST_WEB_APP"] = app  # for served_app, in each worker process
         Server(
             "contest.cli:served_app",
             address=s.host,
@@ -115,7 +116,7 @@ def web(workers: int = 1, app: str = APP, server: str = SERVER) -> None:
     import uvicorn
 
     uvicorn.run(
-        app,
+        s.app,
         factory=True,
         host=s.host,
         port=s.port,
@@ -133,7 +134,7 @@ def served_app() -> Any:
 
     from granian.utils.proxies import wrap_asgi_with_proxy_headers
 
-    module, _, factory = os.environ.get("CONTEST_WEB_APP", APP).partition(":")
+    module, _, factory = get_settings().web.app.partition(":")
     return wrap_asgi_with_proxy_headers(getattr(import_module(module), factory)(), get_settings().web.forwarded_allow_ips)
 
 

@@ -48,6 +48,8 @@ class WebSettings:
     # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks, "*" for any): behind nginx,
     # rate limits then count the real client instead of the proxy.
     forwarded_allow_ips: str = "127.0.0.1,::1"
+    # The ASGI app factory `contest web` serves (`--app`; the benchmarks serve a bare hello under the same server).
+    app: str = "contest.app:create_app"
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ def get_settings() -> Settings:
             debug=_env("CONTEST_DEBUG", WebSettings.debug),
             hsts=_env("CONTEST_HSTS", WebSettings.hsts),
             forwarded_allow_ips=_env("CONTEST_FORWARDED_ALLOW_IPS", WebSettings.forwarded_allow_ips),
+            app=_env("CONTEST_WEB_APP", WebSettings.app),
         ),
         data_dir=data_dir,
         storage_override=Path(storage) if storage else None,
