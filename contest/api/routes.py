@@ -27,6 +27,7 @@ from contest.api.schemas import (
     OptionOut,
     PredictionIn,
     PrivacyOut,
+    ProvinceOut,
     QuestionOut,
     RegisterIn,
     ResultOut,
@@ -70,6 +71,7 @@ def _contest_out(info: contests.ContestInfo) -> ContestOut:
             RoundOut(r.id, r.number, r.title, r.opens_at, r.closes_at, r.max_attempts, r.state(now), r.seconds_left(now))
             for r in info.rounds
         ],
+        people.admitted_groups(info.groups),
     )
 
 
@@ -137,6 +139,18 @@ class PublicApi(Controller):
     @get("/provinces/{province:int}/communes")
     async def communes(self, province: PathId) -> list[CommuneOut]:
         return [CommuneOut(c["code"], c["name"]) for c in await people.communes_of(province)]
+
+    @get("/contests/{slug:str}/provinces")
+    async def contest_provinces(self, slug: str) -> list[ProvinceOut]:
+        """The provinces with a commune this contest admits: the only ones a registration may name."""
+        info = await _contest(slug)
+        return [ProvinceOut(p["code"], p["name"]) for p in await people.provinces(info.id)]
+
+    @get("/contests/{slug:str}/provinces/{province:int}/communes")
+    async def contest_communes(self, slug: str, province: PathId) -> list[CommuneOut]:
+        """The communes of a province this contest admits (a ticked commune narrows its province)."""
+        info = await _contest(slug)
+        return [CommuneOut(c["code"], c["name"]) for c in await people.communes_of(province, info.id)]
 
     @post("/contests/{slug:str}/register", middleware=[limit("register")])
     async def register(self, request: Request, slug: str, data: RegisterIn) -> TokenOut:

@@ -63,6 +63,13 @@ class ContestOut(msgspec.Struct):
     time_limit_seconds: int
     question_count: int
     rounds: list[RoundOut]
+    # The contestant groups it admits: register with one of them. Its places: GET /contests/{slug}/provinces.
+    groups: list[str] = msgspec.field(default_factory=list)
+
+
+class ProvinceOut(msgspec.Struct):
+    code: int
+    name: str
 
 
 class CommuneOut(msgspec.Struct):

@@ -16,6 +16,7 @@ from contest.db import engine
 from contest.digits import is_digits, read_int
 from contest.grouped import GroupWriter
 from contest.i18n import InputError
+from contest.people.service import IN_AREA, IN_GROUPS
 from contest.settings import get_settings
 
 _rng = random.SystemRandom()
@@ -83,8 +84,10 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
         await Attempt.raw("SELECT pg_advisory_xact_lock({})", contestant_id)
         rounds = await Attempt.raw(
             "SELECT r.id, r.opens_at, r.closes_at, r.max_attempts, coalesce(r.quotas, c.quotas) AS quotas, "
-            "coalesce(r.time_limit_seconds, c.time_limit_seconds) AS time_limit_seconds "
+            f"coalesce(r.time_limit_seconds, c.time_limit_seconds) AS time_limit_seconds, {IN_AREA} AS place_ok, "
+            f"{IN_GROUPS} AS group_ok "
             "FROM round r JOIN contest c ON c.id = r.contest JOIN contestant p ON p.contest = c.id "
+            "JOIN commune m ON m.code = p.commune "
             # An erased (anonymised) registration takes no more attempts.
             "WHERE r.id = {} AND p.id = {} AND r.state <> 'draft' AND c.published AND p.erased_at IS NULL",
             round_id,
@@ -93,6 +96,11 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
         if not rounds or not rounds[0]["opens_at"] <= now < rounds[0]["closes_at"]:
             raise InputError({"round": "round_not_open"})
         rnd = rounds[0]
+        # Who registered before the organiser narrowed the contest cannot start under the new rules.
+        if not rnd["place_ok"]:
+            raise InputError({"round": "not_eligible_place"})
+        if not rnd["group_ok"]:
+            raise InputError({"round": "not_eligible_group"})
         current = await Attempt.raw("SELECT id, deadline FROM attempt WHERE contestant = {} AND status = 'open'", contestant_id)
         resumable = [int(row["id"]) for row in current if row["deadline"] + _grace() >= now]
         if resumable:

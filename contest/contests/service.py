@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from contest import clock
@@ -38,6 +38,8 @@ class ContestInfo:
     time_limit_seconds: int
     question_count: int
     rounds: list[RoundInfo]
+    # The contestant groups it names (empty: every group).
+    groups: list[str] = field(default_factory=list)
 
     def open_round(self, now: datetime) -> RoundInfo | None:
         return next((r for r in self.rounds if r.state(now) == "open"), None)
@@ -69,6 +71,7 @@ def _info(row: dict, rounds: list[dict]) -> ContestInfo:
             )  # fmt: skip
             for r in rounds
         ],
+        list(row["groups"] or []),
     )
 
 

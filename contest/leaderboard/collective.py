@@ -19,7 +19,7 @@ from contest.db import engine
 from contest.digits import read_int
 from contest.i18n import InputError
 from contest.leaderboard.service import Scope
-from contest.people.service import GROUPS
+from contest.people.service import GROUPS, IN_AREA
 from contest.people.tables import Commune
 from contest.redis import async_redis
 from contest.text import fold
@@ -40,14 +40,11 @@ FROM best b JOIN contestant p ON p.id = b.contestant
 GROUP BY p.commune, p."group"
 """
 
-# The contest's eligible area: its communes, else every commune of its provinces, else every commune of the
-# provinces its contestants come from.
-_AREA_SQL = """
-WITH c AS (SELECT provinces, communes FROM contest WHERE id = $1)
-SELECT m.code, m.name, m.population FROM commune m, c
+# The contest's eligible area (people.service.IN_AREA), else every commune of the provinces its contestants come from.
+_AREA_SQL = f"""
+SELECT m.code, m.name, m.population FROM commune m JOIN contest c ON c.id = $1
 WHERE CASE
-    WHEN cardinality(c.communes) > 0 THEN m.code = ANY(c.communes)
-    WHEN cardinality(c.provinces) > 0 THEN m.province = ANY(c.provinces)
+    WHEN coalesce(cardinality(c.communes), 0) + coalesce(cardinality(c.provinces), 0) > 0 THEN {IN_AREA}
     ELSE m.province IN (SELECT DISTINCT x.province FROM contestant p JOIN commune x ON x.code = p.commune
                         WHERE p.contest = $1)
 END

@@ -14,7 +14,7 @@ from contest.digits import is_digits, read_int
 from contest.i18n import LANGUAGES, InputError
 from contest.people import service
 from contest.people.privacy import consent_version, retention_days
-from contest.people.service import GROUPS, Registration
+from contest.people.service import Registration
 from contest.ratelimit import limit
 from contest.web import LANG_COOKIE, errors_of, lang_of, page
 
@@ -24,10 +24,15 @@ LANG_MAX_AGE = 60 * 60 * 24 * 365  # a reader's language is kept across visits
 
 class PeopleController(Controller):
     @get("/communes", name="communes")
-    async def communes(self, province: str = "") -> Template:
+    async def communes(self, province: str = "", contest: str = "") -> Template:
+        """The commune options of a province; with a contest's slug, only the communes that contest admits."""
         # "– Chọn tỉnh/thành phố –" sends an empty province: an empty list, not a 400 page swapped into the select.
-        rows = await service.communes_of(int(province)) if is_digits(province) and len(province) < 6 else []
-        return page("people/_commune_options.html", communes=rows)
+        if not (is_digits(province) and len(province) < 6):
+            return page("people/_commune_options.html", communes=[])
+        info = await contest_by_slug(contest) if contest else None
+        if contest and info is None:
+            raise NotFoundException()
+        return page("people/_commune_options.html", communes=await service.communes_of(int(province), info.id if info else None))
 
     @get("/c/{slug:str}/register", name="register")
     async def register_form(self, slug: str) -> Template:
@@ -103,12 +108,13 @@ def _same_site(request: Request, url: str) -> str:
 
 
 async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> Template:  # type: ignore[no-untyped-def]
-    provinces = await service.provinces()
+    # Only the places and groups the contest admits: nobody learns after submitting that they cannot enter.
+    provinces = await service.provinces(contest.id)
     if not values.get("province") and len(provinces) == 1:
-        values = {**values, "province": str(provinces[0]["code"])}  # one province loaded: skip a step
+        values = {**values, "province": str(provinces[0]["code"])}  # one province to choose: skip a step
     province = values.get("province") or ""
     code = read_int(province)
-    communes = await service.communes_of(code) if code is not None and code < 2**31 else []
+    communes = await service.communes_of(code, contest.id) if code is not None and code < 2**31 else []
     return page(
         "people/register.html",
         status_code=status_code,
@@ -117,7 +123,7 @@ async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> 
         errors=errors,
         provinces=provinces,
         communes=communes,
-        groups=GROUPS,
+        groups=service.admitted_groups(contest.groups),
         consent_version=consent_version(),
         retention_days=await retention_days(contest.id),
     )

@@ -9,8 +9,7 @@ import asyncpg
 from vietnam_provinces import Province as VnProvince
 from vietnam_provinces import Ward as VnWard
 
-from contest import clock
-from contest.contests.tables import Contest
+from contest import clock, db
 from contest.digits import read_int
 from contest.i18n import InputError
 from contest.people.phone import normalise_phone
@@ -19,6 +18,15 @@ from contest.people.tables import Commune, Contestant, Province
 from contest.text import one_line
 
 GROUPS = ("citizens", "officials", "teachers", "students", "workers", "youth", "soldiers")
+
+# Who may enter by place, as SQL over a contest `c` and a commune `m`: nothing ticked admits everyone; a ticked
+# commune is in; a ticked province admits every commune of it unless some of them are ticked (they narrow it).
+IN_AREA = """(coalesce(cardinality(c.communes), 0) + coalesce(cardinality(c.provinces), 0) = 0
+    OR m.code = ANY(c.communes)
+    OR (m.province = ANY(c.provinces)
+        AND NOT EXISTS (SELECT 1 FROM commune n WHERE n.province = m.province AND n.code = ANY(c.communes))))"""
+# Who may enter by group, over a contest `c` and a contestant `p`: no group ticked admits every group.
+IN_GROUPS = '(coalesce(cardinality(c.groups), 0) = 0 OR p."group" = ANY(c.groups))'
 _NAME = re.compile(r"^[^\W\d_]+(?: [^\W\d_]+)*$")
 
 
@@ -68,17 +76,20 @@ async def validate(reg: Registration) -> dict:
 
 
 async def check_eligible(contest_id: int, commune: int, group: str) -> None:
-    """The contest's eligible provinces/communes and contestant groups (empty lists admit everyone)."""
-    contest = await Contest.select(Contest.provinces, Contest.communes, Contest.groups).where(Contest.id == contest_id).first()
-    if contest is None:
+    """Refuse a commune or group the contest does not admit (see IN_AREA and IN_GROUPS)."""
+    rows = await db.fetch(
+        f"SELECT {IN_AREA} AS place, {IN_GROUPS} AS grp FROM contest c LEFT JOIN commune m ON m.code = $2 "
+        'CROSS JOIN (SELECT $3::text AS "group") p WHERE c.id = $1',
+        contest_id,
+        commune,
+        group,
+    )
+    if not rows:
         raise InputError({"contest": "contest_not_found"})
     errors = {}
-    places, communes = contest["provinces"] or [], contest["communes"] or []
-    if places or communes:
-        province = await Commune.select(Commune.province).where(Commune.code == commune).first()
-        if commune not in communes and (province is None or province["province"] not in places):
-            errors["commune"] = "not_eligible_place"
-    if contest["groups"] and group not in contest["groups"]:
+    if not rows[0]["place"]:
+        errors["commune"] = "not_eligible_place"
+    if not rows[0]["grp"]:
         errors["group"] = "not_eligible_group"
     if errors:
         raise InputError(errors)
@@ -134,14 +145,33 @@ async def contestant(contestant_id: int) -> dict | None:
     )
 
 
-async def provinces() -> list[dict]:
-    """Every province, by name."""
-    return await Province.select().order_by(Province.name)
+async def provinces(contest_id: int | None = None) -> list[dict]:
+    """Every province by name; for a contest, only those with a commune it admits."""
+    if contest_id is None:
+        return await Province.select().order_by(Province.name)
+    rows = await db.fetch(
+        f"SELECT DISTINCT v.code, v.name FROM contest c JOIN commune m ON {IN_AREA} JOIN province v ON v.code = m.province "
+        "WHERE c.id = $1 ORDER BY v.name",
+        contest_id,
+    )
+    return [dict(r) for r in rows]
 
 
-async def communes_of(province_code: int) -> list[dict]:
-    """The communes of one province, by name."""
-    return await Commune.select(Commune.code, Commune.name).where(Commune.province == province_code).order_by(Commune.name)
+async def communes_of(province_code: int, contest_id: int | None = None) -> list[dict]:
+    """The communes of one province by name; for a contest, only those it admits."""
+    if contest_id is None:
+        return await Commune.select(Commune.code, Commune.name).where(Commune.province == province_code).order_by(Commune.name)
+    rows = await db.fetch(
+        f"SELECT m.code, m.name FROM contest c JOIN commune m ON m.province = $2 AND {IN_AREA} WHERE c.id = $1 ORDER BY m.name",
+        contest_id,
+        province_code,
+    )
+    return [dict(r) for r in rows]
+
+
+def admitted_groups(named: list[str] | None) -> list[str]:
+    """The contestant groups a contest admits, in the usual order (every group when it names none)."""
+    return [g for g in GROUPS if not named or g in named]
 
 
 async def communes_named(codes: list[int]) -> list[dict]:
