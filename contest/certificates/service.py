@@ -207,11 +207,6 @@ async def by_code(code: str) -> dict | None:
     return rows[0] if rows else None
 
 
-async def of_contestant(contestant_id: int) -> list[dict]:
-    """A contestant's certificates, newest first."""
-    return await Certificate.raw(_CERT_SQL + "WHERE x.contestant = {} ORDER BY x.issued_at DESC, x.id DESC", contestant_id)
-
-
 def _round_filter(round_id: int, kind: str | None, commune: int | None) -> tuple[str, list[Any]]:
     sql = "WHERE x.round = {}"
     args: list[Any] = [round_id]

@@ -13,10 +13,6 @@ from piccolo.columns import (
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
-# A round is drafted, then published (its window then makes it upcoming, open or closed),
-# then its results are published.
-ROUND_STATES = ("draft", "published", "results")
-
 
 class Contest(Table):
     id: Serial
@@ -61,6 +57,8 @@ class Round(Table):
     # Prize tiers, e.g. [{"name": "Giải Nhất", "count": 1}, ...].
     prizes = JSONB(default="[]")
     ask_prediction = Boolean(default=True)
+    # "draft", then "published" (its window then makes it upcoming, open or closed), then "results" once its results
+    # are published.
     state = Varchar(length=12, default="published")
     # Frozen when final results are computed: the real number of participants the prediction is judged against.
     participants_final = Integer(null=True, default=None)
