@@ -37,7 +37,7 @@
   document.body.addEventListener("htmx:sendError", function (e) {
     var el = e.detail.elt;
     var out = el.querySelector && el.querySelector(".saved");
-    if (out) { out.textContent = "Chưa lưu được – đang thử lại…"; out.classList.add("error"); }
+    if (out) { out.textContent = timer.dataset.unsaved; out.classList.add("error"); }
     setTimeout(function () { htmx.trigger(el, "change"); }, 2000);
   });
   document.body.addEventListener("htmx:afterSwap", function (e) {

@@ -252,6 +252,14 @@ def test_every_message_of_the_templates_has_an_english_translation() -> None:
     assert problems == []  # every placeholder of a message is in its translation too
 
 
+def test_scripts_show_only_text_the_page_gives_them_in_the_readers_language() -> None:
+    scripts = [p for p in (ROOT / "static").glob("*.js") if not p.name.endswith(".min.js")]
+    assert scripts
+    for script in scripts:
+        code = [line for line in script.read_text(encoding="utf-8").splitlines() if not line.strip().startswith("//")]
+        assert VIETNAMESE.findall("\n".join(code)) == [], script.name
+
+
 # ---- numbers and dates --------------------------------------------------------------------------------
 
 
