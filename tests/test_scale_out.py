@@ -26,6 +26,7 @@ from contest.attempts.tables import Attempt
 from contest.cli import SERVERS
 from contest.leaderboard import service as boards
 from contest.leaderboard.rebuild import check_contest, check_round
+from contest.leaderboard.scope import Scope, round_scope
 from contest.redis import async_redis
 from tests.conftest import ROOT
 from tests.factories import HAI_PHONG_COMMUNES, RoundCase, answer_key
@@ -173,11 +174,11 @@ async def take_part(case: RoundCase, n: int, sites: list[str], address: str) -> 
 
 async def standings(case: RoundCase) -> dict[str, object]:
     """What the public and the rankings see of a round and its contest, less what differs by the clock (durations)."""
-    round_scope = await boards.round_scope(case.round_id)
-    contest = boards.Scope(case.contest_id, case.slug, "")
-    assert round_scope is not None
+    one_round = await round_scope(case.round_id)
+    contest = Scope(case.contest_id, case.slug, "")
+    assert one_round is not None
     out: dict[str, object] = {}
-    for label, scope in (("round", round_scope), ("contest", contest)):
+    for label, scope in (("round", one_round), ("contest", contest)):
         for commune, group in ((None, None), (THUY_NGUYEN, None), (THIEN_HUONG, None), (None, "teachers"), (None, "students")):
             rows, total = await boards.board_rows(scope, commune, group)
             out[f"{label} {commune} {group}"] = (total, [(r.rank, r.name, r.phone, r.commune, r.correct) for r in rows])

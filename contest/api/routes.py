@@ -40,6 +40,7 @@ from contest.attempts import service as attempts
 from contest.contests import service as contests
 from contest.i18n import InputError
 from contest.leaderboard import service as boards
+from contest.leaderboard.scope import contest_scope
 from contest.people import service as people
 from contest.people.privacy import consent_version
 from contest.people.service import Registration
@@ -184,7 +185,7 @@ class PublicApi(Controller):
     @get("/contests/{slug:str}/board")
     async def contest_board(self, slug: str, commune: QueryId = None, group: str | None = None) -> BoardOut:
         """Each contestant's best result over every round of the contest."""
-        scope = await boards.contest_scope(slug)
+        scope = await contest_scope(slug)
         if scope is None:
             raise NotFoundException()
         return _board_out(await boards.scope_view(scope, commune, group))

@@ -14,10 +14,10 @@ from typing import Any
 from contest import clock
 from contest.certificates import render
 from contest.certificates.tables import CertificateDesign
-from contest.contests.builder import contest_row
+from contest.contests.service import contest_row
+from contest.contests.tables import COLLECTIVE_SORTS
 from contest.digits import is_digits, read_int
 from contest.i18n import InputError
-from contest.leaderboard.collective import SORTS
 from contest.settings import get_settings
 from contest.staff.audit import audit
 from contest.staff.signin import StaffUser
@@ -78,7 +78,7 @@ def parse_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
         errors["collective_top"] = "collective_top_invalid"
     values["collective_top"] = read_int(raw_top, 0)
     by = str(form.get("collective_by", "people"))
-    values["collective_by"] = by if by in SORTS else "people"
+    values["collective_by"] = by if by in COLLECTIVE_SORTS else "people"
     return values, errors
 
 

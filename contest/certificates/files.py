@@ -32,6 +32,19 @@ def zips_dir() -> Path:
     return get_settings().storage_dir / "zips"
 
 
+def forget_renders(certificates: list[dict[str, Any]]) -> None:
+    """Remove the rendered PDFs/PNGs of these certificates and their rounds' zips, e.g. once the holder's name is
+    erased: they print the old name (they are rendered again on request)."""
+    for cert in certificates:
+        for fmt in FORMATS:
+            pattern = cache_path(cert, "*", fmt)
+            for path in pattern.parent.glob(pattern.name):
+                path.unlink(missing_ok=True)
+    for round_id in {c["round"] for c in certificates if c["round"] is not None}:
+        for path in zips_dir().glob(f"round-{round_id}-*.zip"):
+            path.unlink(missing_ok=True)
+
+
 def verify_url(code: str) -> str:
     return f"{get_settings().public_url}/verify/{code}"
 

@@ -19,7 +19,7 @@ from contest.certificates.tables import Certificate
 from contest.db import fetch
 from contest.i18n import InputError
 from contest.leaderboard.collective import count_collective, ranked
-from contest.leaderboard.service import Scope
+from contest.leaderboard.scope import Scope
 from contest.staff.audit import audit
 from contest.staff.signin import StaffUser
 

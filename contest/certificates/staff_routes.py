@@ -16,7 +16,7 @@ from litestar.response import File, Redirect, Template
 
 from contest.certificates import design, files, jobs, render, service
 from contest.certificates.tables import KINDS
-from contest.contests.builder import contest_row, contests, round_row, rounds_of
+from contest.contests.service import contest_row, contests, round_row, rounds_of
 from contest.digits import is_digits, read_int
 from contest.i18n import InputError
 from contest.staff.guards import require

@@ -1,4 +1,5 @@
-"""Building contests and rounds: forms to rows, the bank check, state changes, previews, live counts.
+"""Building contests and rounds: organisers' forms to rows, the bank check, and state changes (publishing a
+round, its results). Reading contests and rounds is `contests.service`; previews and live counts `contests.preview`.
 
 Nothing that affects scoring changes once a round has a real (non-preview) attempt: its draw, time limit,
 attempts allowed, pass mark, prediction question and opening time stay as contestants met them. Its close
@@ -17,12 +18,11 @@ from typing import Any
 from contest import clock
 from contest.attempts.tables import Attempt
 from contest.clock import VN_TZ
-from contest.contests.service import parse_quotas
-from contest.contests.tables import Contest, Round
+from contest.contests.service import contest_row, round_row
+from contest.contests.tables import DEFAULT_RETENTION_DAYS, Contest, Round
 from contest.digits import is_digits, read_int
 from contest.i18n import InputError, message
-from contest.people.privacy import DEFAULT_RETENTION_DAYS
-from contest.people.service import GROUPS
+from contest.people.tables import GROUPS
 from contest.staff.audit import audit
 from contest.staff.signin import StaffUser
 from contest.text import fold, nfc
@@ -89,22 +89,6 @@ def _codes(values: list[str]) -> list[int]:
 
 
 # ---- contests --------------------------------------------------------------------------------------
-
-
-async def contests() -> list[dict]:
-    """Every contest, newest first, with its round count."""
-    return await Contest.raw(
-        "SELECT c.id, c.slug, c.title, c.published, (SELECT count(*) FROM round r WHERE r.contest = c.id) AS rounds "
-        "FROM contest c ORDER BY c.id DESC"
-    )
-
-
-async def contest_row(contest_id: int) -> dict:
-    row = await Contest.select().where(Contest.id == contest_id).first()
-    if row is None:
-        raise InputError({"contest": "contest_not_found"})
-    row["quotas"] = parse_quotas(row["quotas"])
-    return row
 
 
 async def _unique_slug(title: str, contest_id: int | None) -> str:
@@ -264,37 +248,6 @@ class BankShortfall(InputError):
 
 
 # ---- rounds ----------------------------------------------------------------------------------------
-
-
-async def round_row(round_id: int) -> dict:
-    """A round with its contest's slug and title, its quotas parsed and whether it has real attempts."""
-    rows = await Attempt.raw(
-        "SELECT r.*, c.slug AS contest_slug, c.title AS contest_title, c.quotas AS contest_quotas, "
-        "c.time_limit_seconds AS contest_time_limit, c.published AS contest_published, "
-        "EXISTS (SELECT 1 FROM attempt a WHERE a.round = r.id AND NOT a.preview) AS has_attempts "
-        "FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
-        round_id,
-    )
-    if not rows:
-        raise InputError({"round": "round_not_found"})
-    row = rows[0]
-    row["quotas"] = parse_quotas(row["quotas"]) if row["quotas"] is not None else None
-    row["contest_quotas"] = parse_quotas(row["contest_quotas"])
-    row["prizes"] = json.loads(row["prizes"]) if isinstance(row["prizes"], str) else row["prizes"]
-    row["draw"] = row["quotas"] if row["quotas"] is not None else row["contest_quotas"]
-    row["time_limit"] = row["time_limit_seconds"] or row["contest_time_limit"]
-    return row
-
-
-async def rounds_of(contest_id: int) -> list[dict]:
-    return await Round.select().where(Round.contest == contest_id).order_by(Round.number)
-
-
-def round_phase(row: Mapping[str, Any], now: datetime) -> str:
-    """draft, upcoming, open, closed or results: what an organiser sees."""
-    if row["state"] != "published":
-        return str(row["state"])
-    return "upcoming" if now < row["opens_at"] else "open" if now < row["closes_at"] else "closed"
 
 
 def read_round(form: Mapping[str, Any], names: list[str], counts: list[str]) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from datetime import timedelta
 from contest import clock
 from contest.attempts import service as attempts
 from contest.attempts.tables import Attempt
-from contest.contests.builder import HAI_PHONG, BankShortfall, bank_can_fill, round_row
+from contest.contests.builder import HAI_PHONG, BankShortfall, bank_can_fill
+from contest.contests.service import round_row
 from contest.i18n import InputError
 from contest.leaderboard.service import participation
 from contest.people.tables import Commune, Contestant

@@ -1,13 +1,17 @@
-"""Contests and their rounds."""
+"""Contests and their rounds as they are read: by contestants (published ones) and by organisers (every row)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from contest import clock
+from contest.attempts.tables import Attempt
 from contest.contests.tables import Contest, Round
+from contest.i18n import InputError
 
 
 @dataclass
@@ -101,3 +105,55 @@ async def round_of(round_id: int) -> dict | None:
     return (
         await Round.select(*Round.all_columns(), Round.contest.slug.as_alias("contest_slug")).where(Round.id == round_id).first()
     )
+
+
+# ---- what organisers read ---------------------------------------------------------------------------
+
+
+async def contests() -> list[dict]:
+    """Every contest, newest first, with its round count."""
+    return await Contest.raw(
+        "SELECT c.id, c.slug, c.title, c.published, (SELECT count(*) FROM round r WHERE r.contest = c.id) AS rounds "
+        "FROM contest c ORDER BY c.id DESC"
+    )
+
+
+async def contest_row(contest_id: int) -> dict:
+    """One contest, drafts included, its quotas parsed; an input error if there is none."""
+    row = await Contest.select().where(Contest.id == contest_id).first()
+    if row is None:
+        raise InputError({"contest": "contest_not_found"})
+    row["quotas"] = parse_quotas(row["quotas"])
+    return row
+
+
+async def round_row(round_id: int) -> dict:
+    """A round with its contest's slug and title, its quotas parsed and whether it has real attempts."""
+    rows = await Attempt.raw(
+        "SELECT r.*, c.slug AS contest_slug, c.title AS contest_title, c.quotas AS contest_quotas, "
+        "c.time_limit_seconds AS contest_time_limit, c.published AS contest_published, "
+        "EXISTS (SELECT 1 FROM attempt a WHERE a.round = r.id AND NOT a.preview) AS has_attempts "
+        "FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
+        round_id,
+    )
+    if not rows:
+        raise InputError({"round": "round_not_found"})
+    row = rows[0]
+    row["quotas"] = parse_quotas(row["quotas"]) if row["quotas"] is not None else None
+    row["contest_quotas"] = parse_quotas(row["contest_quotas"])
+    row["prizes"] = json.loads(row["prizes"]) if isinstance(row["prizes"], str) else row["prizes"]
+    row["draw"] = row["quotas"] if row["quotas"] is not None else row["contest_quotas"]
+    row["time_limit"] = row["time_limit_seconds"] or row["contest_time_limit"]
+    return row
+
+
+async def rounds_of(contest_id: int) -> list[dict]:
+    """Every round of a contest, drafts included, in order."""
+    return await Round.select().where(Round.contest == contest_id).order_by(Round.number)
+
+
+def round_phase(row: Mapping[str, Any], now: datetime) -> str:
+    """draft, upcoming, open, closed or results: what an organiser sees."""
+    if row["state"] != "published":
+        return str(row["state"])
+    return "upcoming" if now < row["opens_at"] else "open" if now < row["closes_at"] else "closed"

@@ -13,11 +13,12 @@ from litestar.response import Redirect, Template
 from contest import clock
 from contest.attempts import service as attempts
 from contest.contests import builder, look, preview
+from contest.contests import service as contests
+from contest.contests.tables import DEFAULT_RETENTION_DAYS
 from contest.digits import is_digits, read_int
 from contest.i18n import InputError
 from contest.people import service as people
-from contest.people.privacy import DEFAULT_RETENTION_DAYS
-from contest.people.service import GROUPS
+from contest.people.tables import GROUPS
 from contest.scoring.queue import kick
 from contest.staff.guards import require
 from contest.staff.signin import StaffUser
@@ -40,8 +41,8 @@ async def _contest_page(contest: dict | None, values: dict, errors: dict, status
         provinces=await people.provinces(),
         chosen_communes=chosen,
         groups=GROUPS,
-        rounds=await builder.rounds_of(contest["id"]) if contest else [],
-        phase=builder.round_phase,
+        rounds=await contests.rounds_of(contest["id"]) if contest else [],
+        phase=contests.round_phase,
         **extra,
     )
 
@@ -56,20 +57,20 @@ async def _round_page(contest: dict, rnd: dict | None, values: dict, errors: dic
         errors=errors,
         topics=await builder.topics(),
         bank=await builder.bank_counts(),
-        phase=builder.round_phase(rnd, clock.now()) if rnd else "draft",
+        phase=contests.round_phase(rnd, clock.now()) if rnd else "draft",
         vn_input=builder.vn_input,
     )
 
 
 async def _round_refused(request: Request, round_id: int, exc: InputError) -> Template:
     """The round page again, saying why an action was refused."""
-    rnd = await builder.round_row(round_id)
-    return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _round_values(rnd), errors_of(request, exc), 409)
+    rnd = await contests.round_row(round_id)
+    return await _round_page(await contests.contest_row(rnd["contest"]), rnd, _round_values(rnd), errors_of(request, exc), 409)
 
 
 async def _live_page(template: str, round_id: int) -> Template:
-    rnd = await builder.round_row(round_id)
-    return page(template, round=rnd, counts=await preview.live_counts(round_id), phase=builder.round_phase(rnd, clock.now()))
+    rnd = await contests.round_row(round_id)
+    return page(template, round=rnd, counts=await preview.live_counts(round_id), phase=contests.round_phase(rnd, clock.now()))
 
 
 def _round_values(rnd: dict) -> dict[str, Any]:
@@ -82,7 +83,7 @@ class ContestBuilderController(Controller):
 
     @get("/", name="builder_contests")
     async def index(self) -> Template:
-        return page("contests/builder/list.html", contests=await builder.contests())
+        return page("contests/builder/list.html", contests=await contests.contests())
 
     @get("/new")
     async def new_form(self) -> Template:
@@ -102,12 +103,12 @@ class ContestBuilderController(Controller):
 
     @get("/{contest_id:int}", name="builder_contest")
     async def show(self, contest_id: int) -> Template:
-        contest = await builder.contest_row(contest_id)
+        contest = await contests.contest_row(contest_id)
         return await _contest_page(contest, contest, {})
 
     @post("/{contest_id:int}")
     async def edit(self, request: Request, contest_id: int, staff: StaffUser) -> Template | Redirect:
-        contest = await builder.contest_row(contest_id)
+        contest = await contests.contest_row(contest_id)
         form = await request.form()
         try:
             await builder.save_contest(
@@ -131,7 +132,7 @@ class ContestBuilderController(Controller):
     @post("/{contest_id:int}/look", request_max_body_size=2 * MAX_BYTES)
     async def save_look(self, request: Request, contest_id: int, data: Multipart, staff: StaffUser) -> Template | Redirect:
         """The organiser's logo and brand colours: every part checked (contrast included) before anything is saved."""
-        contest = await builder.contest_row(contest_id)
+        contest = await contests.contest_row(contest_id)
         upload = data.get("logo")
         logo = await upload.read() if isinstance(upload, UploadFile) else None
         try:
@@ -155,12 +156,12 @@ class ContestBuilderController(Controller):
 
     @get("/{contest_id:int}/rounds/new")
     async def new_round(self, contest_id: int) -> Template:
-        contest = await builder.contest_row(contest_id)
+        contest = await contests.contest_row(contest_id)
         return await _round_page(contest, None, {"max_attempts": 2, "ask_prediction": True, "quotas": None}, {})
 
     @post("/{contest_id:int}/rounds/new")
     async def create_round(self, request: Request, contest_id: int, staff: StaffUser) -> Template | Redirect:
-        contest = await builder.contest_row(contest_id)
+        contest = await contests.contest_row(contest_id)
         form = await request.form()
         try:
             values = builder.read_round(form, form.getall("prize_name", []), form.getall("prize_count", []))
@@ -171,19 +172,19 @@ class ContestBuilderController(Controller):
 
     @get("/rounds/{round_id:int}", name="builder_round")
     async def show_round(self, round_id: int) -> Template:
-        rnd = await builder.round_row(round_id)
-        return await _round_page(await builder.contest_row(rnd["contest"]), rnd, _round_values(rnd), {})
+        rnd = await contests.round_row(round_id)
+        return await _round_page(await contests.contest_row(rnd["contest"]), rnd, _round_values(rnd), {})
 
     @post("/rounds/{round_id:int}")
     async def edit_round(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
-        rnd = await builder.round_row(round_id)
+        rnd = await contests.round_row(round_id)
         form = await request.form()
         try:
             values = builder.read_round(form, form.getall("prize_name", []), form.getall("prize_count", []))
             await builder.update_round(staff, round_id, values)
         except InputError as exc:
             return await _round_page(
-                await builder.contest_row(rnd["contest"]), rnd, _echo_round(form), errors_of(request, exc), 422
+                await contests.contest_row(rnd["contest"]), rnd, _echo_round(form), errors_of(request, exc), 422
             )
         return Redirect(path=f"/staff/contests/rounds/{round_id}")
 
@@ -225,7 +226,7 @@ class ContestBuilderController(Controller):
     async def preview(self, attempt_id: int, staff: StaffUser) -> Template:
         me = await preview.preview_owner(staff, attempt_id)
         view = await attempts.attempt_view(attempt_id, me)
-        rnd = await builder.round_row(view.round_id)
+        rnd = await contests.round_row(view.round_id)
         result = await attempts.attempts_of(me, view.round_id)
         return page(
             "contests/builder/preview.html",

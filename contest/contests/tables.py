@@ -13,6 +13,12 @@ from piccolo.columns import (
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
+# Personal data is kept this many days after the last round's results, unless the contest says otherwise:
+# long enough to award prizes and certificates.
+DEFAULT_RETENTION_DAYS = 365
+# The orders a collective ranking (communes, groups) can be sorted by; the first is the default.
+COLLECTIVE_SORTS = ("people", "attempts", "average", "rate")
+
 
 class Contest(Table):
     id: Serial
@@ -34,7 +40,7 @@ class Contest(Table):
     # "One prize per person across the contest": a winner of an earlier round is skipped in later ones.
     one_prize_per_person = Boolean(default=False)
     # Personal data is kept this many days after the last round's results are published, then anonymised.
-    retention_days = Integer(default=365)
+    retention_days = Integer(default=DEFAULT_RETENTION_DAYS)
     # The organiser's look: a logo (file name under the media folder, checked and re-encoded on upload) and
     # brand colours ("#rrggbb", dark enough for white text on them); null means the site's own.
     logo = Varchar(length=100, null=True, default=None)

@@ -15,17 +15,17 @@ from typing import Any
 import openpyxl
 
 from contest import keys, xlsx
+from contest.contests.tables import COLLECTIVE_SORTS
 from contest.db import engine
 from contest.digits import read_int
 from contest.i18n import InputError
-from contest.leaderboard.service import Scope
-from contest.people.service import GROUPS, IN_AREA
-from contest.people.tables import Commune
+from contest.leaderboard.scope import Scope
+from contest.people.service import IN_AREA
+from contest.people.tables import GROUPS, Commune
 from contest.redis import async_redis
 from contest.text import fold
 
 CACHE_SECONDS = 60
-SORTS = ("people", "attempts", "average", "rate")
 
 # Per contestant of the scope: their scored attempts and their best result; then per commune and per group.
 # A contest's scope is every round of it, so a contestant's best is their best over the rounds.
@@ -153,7 +153,7 @@ async def collective(scope: Scope) -> Collective:
 def ranked(rows: list[CollectiveRow], by: str = "people") -> list[CollectiveRow]:
     """Best first by one measure (participants, attempts, average best score or rate per 1,000), ties sharing a rank;
     rows without a value for the measure (no participants, no population) last."""
-    by = by if by in SORTS else "people"
+    by = by if by in COLLECTIVE_SORTS else "people"
 
     def value(row: CollectiveRow) -> float | None:
         return {"people": row.people, "attempts": row.attempts, "average": row.average, "rate": row.rate}[by]

@@ -12,10 +12,11 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Response, Template
 
 from contest import keys
+from contest.contests.tables import COLLECTIVE_SORTS
 from contest.i18n import DEFAULT, InputError
 from contest.leaderboard import collective as collective_rankings
 from contest.leaderboard import service
-from contest.leaderboard.service import Scope
+from contest.leaderboard.scope import Scope, contest_scope, round_scope
 from contest.people import service as people
 from contest.ratelimit import limit
 from contest.web import contestant_of, errors_of, lang_of, page
@@ -31,14 +32,14 @@ def _render(request: Request, name: str, **context: Any) -> str:
 
 
 async def _round(round_id: int) -> Scope:
-    scope = await service.round_scope(round_id)
+    scope = await round_scope(round_id)
     if scope is None:
         raise NotFoundException()
     return scope
 
 
 async def _contest(slug: str) -> Scope:
-    scope = await service.contest_scope(slug)
+    scope = await contest_scope(slug)
     if scope is None:
         raise NotFoundException()
     return scope
@@ -85,7 +86,7 @@ async def _collective_page(scope: Scope, by: str) -> Template:
         "leaderboard/collective.html",
         scope=scope,
         base=_base(scope),
-        by=by if by in collective_rankings.SORTS else "people",
+        by=by if by in COLLECTIVE_SORTS else "people",
         result=result,
         communes=collective_rankings.ranked(result.communes, by),
         groups=collective_rankings.ranked(result.groups, by),

@@ -14,8 +14,10 @@ from contest import clock, keys
 from contest.attempts.tables import Attempt
 from contest.i18n import InputError
 from contest.leaderboard import scorecode
+from contest.leaderboard.collective import collective
+from contest.leaderboard.scope import Scope, round_scope
 from contest.people.phone import mask_phone, short_name
-from contest.people.service import GROUPS
+from contest.people.tables import GROUPS
 from contest.redis import async_redis
 
 # Count an attempt once: the ranked set says whether it was counted before, so a replay changes nothing.
@@ -268,57 +270,6 @@ async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
     )
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What a public board ranks: one round, or the whole contest (each person's best over its rounds)."""
-
-    contest_id: int
-    contest_slug: str
-    contest_title: str
-    round_id: int | None = None
-    round_title: str = ""
-    # The round's final results are published: its board points to them.
-    results_published: bool = False
-
-    @property
-    def tag(self) -> str:
-        """ "12" for round 12, "c3" for contest 3: the cache keys' name for the scope."""
-        return str(self.round_id) if self.round_id is not None else f"c{self.contest_id}"
-
-    @property
-    def title(self) -> str:
-        return self.round_title or self.contest_title
-
-    def key(self, commune: int | None = None, group: str | None = None) -> str:
-        """The sorted set of the whole scope, one commune's or one group's."""
-        if self.round_id is not None:
-            if commune is not None:
-                return keys.commune_board(self.round_id, commune)
-            return keys.group_board(self.round_id, group) if group else keys.board(self.round_id)
-        if commune is not None:
-            return keys.contest_commune_board(self.contest_id, commune)
-        return keys.contest_group_board(self.contest_id, group) if group else keys.contest_board(self.contest_id)
-
-
-async def round_scope(round_id: int) -> Scope | None:
-    """The board scope of one round, or None when there is no such round."""
-    rows = await Attempt.raw(
-        "SELECT r.title, r.results_published_at IS NOT NULL AS published, c.id, c.slug, c.title AS contest_title "
-        "FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
-        round_id,
-    )
-    if not rows:
-        return None
-    r = rows[0]
-    return Scope(r["id"], r["slug"], r["contest_title"], round_id, r["title"], r["published"])
-
-
-async def contest_scope(slug: str) -> Scope | None:
-    """The board scope of a whole contest, or None when there is no such published contest."""
-    rows = await Attempt.raw("SELECT id, slug, title FROM contest WHERE slug = {} AND published", slug)
-    return Scope(rows[0]["id"], rows[0]["slug"], rows[0]["title"]) if rows else None
-
-
 def view_filter(commune: int | None, group: str | None) -> tuple[int | None, str | None, str]:
     """One view of a board at a time (a commune's, else a known group's, else everyone's), and its cache name."""
     if commune is not None:
@@ -410,8 +361,6 @@ async def scope_view(scope: Scope, commune: int | None = None, group: str | None
         counts = await participation(r, scope.round_id)
         by_group = await group_participation(r, scope.round_id)
     else:
-        from contest.leaderboard.collective import collective
-
         ranking = await collective(scope)
         counts = {c.code: (c.people, c.attempts) for c in ranking.communes if c.people}
         by_group = {g.code: (g.people, g.attempts) for g in ranking.groups if g.people}

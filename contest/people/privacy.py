@@ -15,6 +15,8 @@ from functools import cache
 from typing import Any
 
 from contest import clock, keys
+from contest.certificates.files import forget_renders
+from contest.contests.tables import DEFAULT_RETENTION_DAYS
 from contest.db import engine
 from contest.i18n import InputError
 from contest.people.duplicates import REVIEWED
@@ -28,7 +30,6 @@ from contest.staff.signin import StaffUser
 CONSENT_TEMPLATE = ROOT / "templates" / "people" / "_consent.html"
 # Bumped by hand when the meaning changes; the hash follows every edit of the text anyway.
 CONSENT_LABEL = "2026.1"
-DEFAULT_RETENTION_DAYS = 365
 REASON_MIN, REASON_MAX = 5, 500
 PURGE_BATCH = 1000
 
@@ -193,24 +194,8 @@ async def _anonymise(ids: list[int]) -> tuple[int, set[int]]:
         erased = await Contestant.raw(_ERASE_SQL, ERASED_NAME, clock.now(), ids, [placeholder_phone(i) for i in ids])
         certificates = await Contestant.raw(_CERTIFICATE_HOLDER_SQL, ERASED_NAME, ids)
         await Contestant.raw(_REVIEW_KEY_SQL, ERASED_NAME, REVIEWED, ids)
-    _drop_rendered(certificates)
+    forget_renders(certificates)
     return len(erased), {r["contest"] for r in erased}
-
-
-def _drop_rendered(certificates: list[dict]) -> None:
-    """Rendered PDFs/PNGs and round zips print the old name: remove them (they are rendered again on request)."""
-    if not certificates:
-        return
-    from contest.certificates.files import cache_path, zips_dir
-
-    for cert in certificates:
-        for fmt in ("pdf", "png"):
-            pattern = cache_path(cert, "*", fmt)
-            for path in pattern.parent.glob(pattern.name):
-                path.unlink(missing_ok=True)
-    for round_id in {c["round"] for c in certificates if c["round"] is not None}:
-        for path in zips_dir().glob(f"round-{round_id}-*.zip"):
-            path.unlink(missing_ok=True)
 
 
 async def _drop_board_fragments(contests: set[int]) -> None:

@@ -14,10 +14,8 @@ from contest.digits import read_int
 from contest.i18n import InputError
 from contest.people.phone import normalise_phone
 from contest.people.privacy import consent_version
-from contest.people.tables import Commune, Contestant, Province
+from contest.people.tables import GROUPS, Commune, Contestant, Province
 from contest.text import one_line
-
-GROUPS = ("citizens", "officials", "teachers", "students", "workers", "youth", "soldiers")
 
 # Who may enter by place, as SQL over a contest `c` and a commune `m`: nothing ticked admits everyone; a ticked
 # commune is in; a ticked province admits every commune of it unless some of them are ticked (they narrow it).

@@ -4,6 +4,9 @@ from piccolo.table import Table
 
 from contest.contests.tables import Contest
 
+# The groups a contestant registers in (a contest may admit only some of them).
+GROUPS = ("citizens", "officials", "teachers", "students", "workers", "youth", "soldiers")
+
 
 class Province(Table):
     code = Integer(primary_key=True)

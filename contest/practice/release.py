@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from contest import clock
-from contest.contests.builder import bank_can_fill, read_quotas, round_row
+from contest.contests.builder import bank_can_fill, read_quotas
+from contest.contests.service import round_row
 from contest.contests.tables import Contest
 from contest.db import engine
 from contest.digits import is_digits, read_int

@@ -7,7 +7,8 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
-from contest.contests.builder import contests, topics
+from contest.contests.builder import topics
+from contest.contests.service import contests
 from contest.digits import read_int
 from contest.i18n import InputError
 from contest.practice import release, service

@@ -14,7 +14,7 @@ from typing import Any
 from contest import clock, xlsx
 from contest.attempts import service as attempts
 from contest.attempts.tables import Attempt
-from contest.contests.builder import round_row
+from contest.contests.service import round_row
 from contest.contests.tables import Contest, Round
 from contest.db import engine
 from contest.formatting import local

@@ -8,7 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from contest import xlsx
-from contest.contests.builder import round_row
+from contest.contests.service import round_row
 from contest.digits import read_int
 from contest.i18n import InputError
 from contest.results import service

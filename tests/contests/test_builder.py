@@ -10,6 +10,7 @@ from contest.attempts import service as attempts
 from contest.attempts.tables import Attempt
 from contest.clock import VN_TZ
 from contest.contests import builder
+from contest.contests import service as contests
 from contest.contests.preview import live_counts
 from contest.contests.tables import Contest, Round
 from contest.demo import TOPICS
@@ -107,9 +108,9 @@ async def test_an_organiser_builds_a_contest_with_four_weekly_rounds_and_per_top
         round_ids.append(round_id)
     rounds = await Round.select().where(Round.contest == contest_id).order_by(Round.number)
     assert [r["number"] for r in rounds] == [1, 2, 3, 4] and {r["state"] for r in rounds} == {"published"}
-    assert builder.parse_quotas(rounds[0]["quotas"]) == {"online_safety": 3, "ai_daily": 2}
+    assert contests.parse_quotas(rounds[0]["quotas"]) == {"online_safety": 3, "ai_daily": 2}
     assert rounds[2]["quotas"] is None, "no quotas typed: the round draws like the contest"
-    assert [p["count"] for p in (await builder.round_row(round_ids[0]))["prizes"]] == [1, 2, 3, 5]
+    assert [p["count"] for p in (await contests.round_row(round_ids[0]))["prizes"]] == [1, 2, 3, 5]
 
     page = await client.get(f"/staff/contests/{contest_id}")
     await client.post(f"/staff/contests/{contest_id}/publish", data={"_csrf_token": csrf_of(page.text), "published": "yes"})
@@ -181,7 +182,7 @@ async def test_a_round_with_attempts_refuses_changes_to_its_quotas_and_time_limi
     case = await new_round(per_topic=1)
     await attempts.start_attempt(await case.contestant(1), case.round_id)
     await organiser(client)
-    rnd = await builder.round_row(case.round_id)
+    rnd = await contests.round_row(case.round_id)
     opens, closes = vn(rnd["opens_at"]), vn(rnd["closes_at"])
 
     async def edit(**extra: str):  # type: ignore[no-untyped-def]
@@ -192,7 +193,7 @@ async def test_a_round_with_attempts_refuses_changes_to_its_quotas_and_time_limi
     for change in ({"time_limit_minutes": "20"}, {"quota.online_safety": "2"}, {"max_attempts": "5"}):
         refused = await edit(**change)
         assert refused.status_code == 422 and "đã có người thi" in refused.text, change
-    after = await builder.round_row(case.round_id)
+    after = await contests.round_row(case.round_id)
     assert after["quotas"] is None and after["time_limit_seconds"] is None and after["max_attempts"] == 2
     earlier = await edit(closes_at=vn(rnd["closes_at"] - timedelta(days=1)))
     assert earlier.status_code == 422 and "chỉ có thể lùi lại" in earlier.text

@@ -10,7 +10,7 @@ import openpyxl
 
 from contest.contests.tables import Contest
 from contest.leaderboard.collective import collective, count_collective, ranked
-from contest.leaderboard.service import contest_scope, round_scope
+from contest.leaderboard.scope import contest_scope, round_scope
 from contest.people.tables import Commune
 from contest.staff.tables import AuditEntry
 from tests.leaderboard.test_public_boards import person, second_round, take
