@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from contest import clock
+from contest import clock, db
 from contest.i18n import InputError
 from contest.staff.audit import audit
 from contest.staff.tables import Staff, StaffCommune
@@ -45,28 +46,53 @@ def check_password_strength(password: str) -> None:
         raise InputError({"password": "password_weak"}, min=MIN_PASSWORD)
 
 
+@cache
+def _dummy_hash() -> str:
+    """What an unknown email's password is checked against: the same argon2 work as a real account."""
+    return _hasher.hash("no account has this password")
+
+
+def _refused() -> InputError:
+    """One answer for an unknown email, a wrong password and a locked account: none tells which emails exist."""
+    return InputError({"email": "login_failed"}, max=MAX_FAILURES, minutes=int(LOCKOUT.total_seconds() // 60))
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    # argon2 is deliberately slow: off the event loop, so a sign-in never holds up contestants' requests.
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def _count_failure(staff_id: int) -> None:
+    """One more wrong password, counted in the row itself so that wrong passwords sent at once each count;
+    the one that makes MAX_FAILURES locks the account and starts the count again."""
+    now = clock.now()
+    await db.fetch(
+        "UPDATE staff SET"
+        " failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,"
+        " locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END"
+        " WHERE id = $1",
+        staff_id,
+        MAX_FAILURES,
+        now + LOCKOUT,
+    )
+
+
 async def authenticate(email: str, password: str) -> StaffUser:
     """Check a login; five failures in a row lock the account for 15 minutes."""
-    now = clock.now()
     row = await Staff.select().where(Staff.email == email.strip().lower()).first()
     if row is None or not row["active"] or not row["password_hash"]:
-        await asyncio.to_thread(_hasher.hash, password)  # same work either way: no hint which emails exist
-        raise InputError({"email": "login_failed"})
-    if row["locked_until"] and row["locked_until"] > now:
-        raise InputError({"email": "login_locked"}, minutes=int(LOCKOUT.total_seconds() // 60))
-    try:
-        # argon2 is deliberately slow: off the event loop, so a sign-in never holds up contestants' requests.
-        await asyncio.to_thread(_hasher.verify, row["password_hash"], password)
-    except (VerificationError, InvalidHashError):
-        failures = row["failed_logins"] + 1
-        locked = now + LOCKOUT if failures >= MAX_FAILURES else None
-        await Staff.update({Staff.failed_logins: 0 if locked else failures, Staff.locked_until: locked}).where(
-            Staff.id == row["id"]
-        )
+        await _verify(_dummy_hash(), password)  # same work either way: no hint which emails exist
+        raise _refused()
+    right = await _verify(row["password_hash"], password)  # a locked account too, so it answers as slowly
+    if row["locked_until"] and row["locked_until"] > clock.now():
+        raise _refused()
+    if not right:
+        await _count_failure(row["id"])
         await audit(row["id"], "login.failed", row["email"])
-        if locked:
-            raise InputError({"email": "login_locked"}, minutes=int(LOCKOUT.total_seconds() // 60)) from None
-        raise InputError({"email": "login_failed"}) from None
+        raise _refused()
     await Staff.update({Staff.failed_logins: 0, Staff.locked_until: None}).where(Staff.id == row["id"])
     await audit(row["id"], "login", row["email"])
     user = await staff_user(row["id"], row["session_epoch"])
