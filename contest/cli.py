@@ -24,7 +24,17 @@ import sys
 import time
 from typing import Any
 
+from contest.i18n import DEFAULT, LANGUAGES
 from contest.settings import ROOT, WebSettings, get_settings
+
+# The operator's language (`contest --lang en ...`): messages are Vietnamese msgids translated in contest/locales.
+_lang = DEFAULT
+
+
+def _(text: str) -> str:
+    from contest.translations import translations
+
+    return translations(_lang).gettext(text)
 
 
 def _piccolo_env() -> None:
@@ -146,7 +156,7 @@ def createadmin(email: str, name: str) -> None:
     from contest.i18n import InputError
     from contest.staff.accounts import create_staff
 
-    password = get_settings().admin_password or getpass.getpass("Mật khẩu / password: ")
+    password = get_settings().admin_password or getpass.getpass(_("Mật khẩu: "))
     try:
         staff_id = asyncio.run(create_staff(email, name, "admin", password))
     except InputError as exc:
@@ -195,20 +205,20 @@ def questions(action: str, path: str, dry_run: bool = False, topic: str | None =
     def progress(phase: str, done: int, total: int) -> None:
         # Big files only: one line, rewritten every thousand rows.
         if total >= 1000:
-            word = "kiểm tra" if phase == "read" else "ghi"
-            print(f"\r{word}: {done:>6,}/{total:,} dòng", end="", file=sys.stderr, flush=True)
+            text = _("kiểm tra: %(done)s/%(total)s dòng") if phase == "read" else _("ghi: %(done)s/%(total)s dòng")
+            print("\r" + text % {"done": f"{done:>6,}", "total": f"{total:,}"}, end="", file=sys.stderr, flush=True)
             shown["last"] = done
 
     report = asyncio.run(transfer.import_questions(file.read_bytes(), file.name, dry_run=dry_run, progress=progress, via="cli"))
     if shown["last"]:
         print(file=sys.stderr)
     if not report.ok:
-        lines = report.lines()
-        raise SystemExit("\n".join([*lines, f"{len(lines)} lỗi, không câu hỏi nào được nhập."]))
+        lines = report.lines(_lang)
+        raise SystemExit("\n".join([*lines, _("%(count)s lỗi, không câu hỏi nào được nhập.") % {"count": len(lines)}]))
     if dry_run:
-        print(f"{report.rows} câu hỏi hợp lệ (chạy thử, chưa nhập).")
+        print(_("%(count)s câu hỏi hợp lệ (chạy thử, chưa nhập).") % {"count": report.rows})
     else:
-        print(f"đã nhập {report.imported} câu hỏi.")
+        print(_("đã nhập %(count)s câu hỏi.") % {"count": report.imported})
 
 
 def certificates(action: str, round_id: int, out: str | None = None, kind: str | None = None, commune: int | None = None) -> None:
@@ -258,10 +268,13 @@ def privacy(action: str, dry_run: bool = False) -> None:
     from contest.people.jobs import run_purge
 
     report = asyncio.run(run_purge(dry_run=dry_run))
-    contests = ", ".join(map(str, report.contests)) or "không có"
-    verb = "sẽ ẩn danh (chạy thử)" if dry_run else "đã ẩn danh"
-    print(f"cuộc thi hết thời hạn lưu: {contests}")
-    print(f"{verb}: {report.anonymised} đăng ký; chờ cuộc thi khác hết hạn: {report.waiting}")
+    contests = ", ".join(map(str, report.contests)) or _("không có")
+    print(_("cuộc thi hết thời hạn lưu: %(contests)s") % {"contests": contests})
+    counts = {"anonymised": report.anonymised, "waiting": report.waiting}
+    if dry_run:
+        print(_("sẽ ẩn danh (chạy thử): %(anonymised)s đăng ký; chờ cuộc thi khác hết hạn: %(waiting)s") % counts)
+    else:
+        print(_("đã ẩn danh: %(anonymised)s đăng ký; chờ cuộc thi khác hết hạn: %(waiting)s") % counts)
 
 
 def run(workers: int, web_workers: int = 1) -> None:
@@ -305,6 +318,7 @@ def run(workers: int, web_workers: int = 1) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="contest", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT, help="the language of messages (vi, en)")
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="the whole system on http://127.0.0.1:8000")
     p_run.add_argument("--workers", type=int, default=2, help="RQ workers")
@@ -355,6 +369,8 @@ def main(argv: list[str] | None = None) -> None:
     pr_purge = pr_sub.add_parser("purge", help="anonymise contestants of contests past their retention period")
     pr_purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
     args = parser.parse_args(argv)
+    global _lang
+    _lang = args.lang
     match args.command:
         case "run":
             run(args.workers, args.web_workers)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
@@ -232,7 +235,7 @@ async def test_staff_pages_in_english_hold_no_vietnamese_but_their_data(client, 
 
 
 def test_every_message_of_the_templates_has_an_english_translation() -> None:
-    method_map = [("contest/formatting.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [("contest/formatting.py", "python"), ("contest/cli.py", "python"), ("templates/**.html", "jinja2")]
     options = {"templates/**.html": {"trimmed": "true"}}
     extracted = {
         (context, msgid if isinstance(msgid, str) else msgid[0])
@@ -250,6 +253,24 @@ def test_every_message_of_the_templates_has_an_english_translation() -> None:
     assert missing == [], f"{len(missing)} messages without an English translation (run `make i18n`): {missing[:20]}"
     problems = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
     assert problems == []  # every placeholder of a message is in its translation too
+
+
+def test_the_command_line_speaks_vietnamese_or_english_on_request() -> None:
+    def purge(*lang: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "contest.cli", *lang, "privacy", "purge", "--dry-run"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout
+
+    assert "sẽ ẩn danh (chạy thử)" in purge()
+    english = purge("--lang", "en")
+    assert "would anonymise (dry run)" in english and not VIETNAMESE.findall(english)
 
 
 def test_scripts_show_only_text_the_page_gives_them_in_the_readers_language() -> None:
