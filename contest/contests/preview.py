@@ -18,22 +18,22 @@ from contest.staff.audit import audit
 from contest.staff.signin import StaffUser
 
 
-async def preview_contestant(actor: StaffUser, contest_id: int) -> int:
-    """The organiser's own stand-in contestant in a contest (phone "p<staff id>", never a real number)."""
-    phone = f"p{actor.id}"
-    found = await Contestant.select(Contestant.id).where((Contestant.contest == contest_id) & (Contestant.phone == phone)).first()
-    if found:
-        return int(found["id"])
+async def preview_contestant(actor: StaffUser) -> int:
+    """The organiser's own stand-in for previews (phone "p<staff id>", never a real number).
+
+    It is marked as a preview and belongs to no contest, so no registration list, count, export, board or
+    dashboard of a contest sees it; its attempts are previews too (never scored into a ranking).
+    """
     commune = await Commune.select(Commune.code).where(Commune.province == HAI_PHONG).order_by(Commune.code).first()
     commune = commune or await Commune.select(Commune.code).order_by(Commune.code).first()
     if commune is None:
         raise InputError({"commune": "commune_invalid"})
     now = clock.now()
     rows = await Contestant.raw(
-        "INSERT INTO contestant (contest, full_name, phone, birth_year, commune, \"group\", consented_at, created_at) "
-        "VALUES ({}, {}, {}, 1990, {}, 'officials', {}, {}) ON CONFLICT (contest, phone) DO UPDATE SET phone = EXCLUDED.phone "
-        "RETURNING id",
-        contest_id, actor.full_name[:100] or phone, phone, commune["code"], now, now,
+        "INSERT INTO contestant (contest, preview, full_name, phone, birth_year, commune, \"group\", consented_at, created_at) "
+        "VALUES (NULL, true, {}, {}, 1990, {}, 'officials', {}, {}) "
+        "ON CONFLICT (phone) WHERE preview DO UPDATE SET full_name = EXCLUDED.full_name RETURNING id",
+        actor.full_name[:100] or f"p{actor.id}", f"p{actor.id}", commune["code"], now, now,
     )  # fmt: skip
     return int(rows[0]["id"])
 
@@ -41,7 +41,7 @@ async def preview_contestant(actor: StaffUser, contest_id: int) -> int:
 async def start_preview(actor: StaffUser, round_id: int) -> int:
     """An uncounted attempt of any round (drafts too), resumed while open: the organiser sees what contestants will."""
     row = await round_row(round_id)
-    me = await preview_contestant(actor, row["contest"])
+    me = await preview_contestant(actor)
     now = clock.now()
     await attempts.close_expired(now, me)
     current = await Attempt.raw("SELECT id FROM attempt WHERE contestant = {} AND round = {} AND status = 'open'", me, round_id)
@@ -61,7 +61,7 @@ async def preview_owner(actor: StaffUser, attempt_id: int) -> int:
     """The preview contestant behind an attempt, if it is this organiser's preview."""
     rows = await Attempt.raw(
         "SELECT a.contestant FROM attempt a JOIN contestant p ON p.id = a.contestant "
-        "WHERE a.id = {} AND a.preview AND p.phone = {}",
+        "WHERE a.id = {} AND a.preview AND p.preview AND p.phone = {}",
         attempt_id,
         f"p{actor.id}",
     )

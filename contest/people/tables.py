@@ -1,4 +1,4 @@
-from piccolo.columns import ForeignKey, Integer, Serial, SmallInt, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, SmallInt, Timestamptz, Varchar
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
@@ -23,7 +23,9 @@ class Commune(Table):
 
 class Contestant(Table):
     id: Serial
-    contest = ForeignKey(Contest)
+    # Null only for an organiser's preview stand-in (preview = true): it belongs to no contest, so no registration
+    # list, count, export, board or dashboard of a contest can see it.
+    contest = ForeignKey(Contest, null=True)
     full_name = Varchar(length=100)
     # Normalised national form, e.g. 0912345678.
     phone = Varchar(length=15)
@@ -39,5 +41,7 @@ class Contestant(Table):
     registered_ip = Varchar(length=45, null=True, default=None)
     # When the personal data was anonymised; attempts and scores stay for anonymous statistics.
     erased_at = Timestamptz(null=True, default=None)
+    # An organiser's stand-in for "Thi thử" (phone "p<staff id>"): not a person who entered anything.
+    preview = Boolean(default=False)
 
     one_registration_per_phone = Unique([contest, phone])
