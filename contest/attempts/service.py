@@ -12,11 +12,11 @@ import asyncpg
 from contest import clock, db
 from contest.attempts.tables import Attempt
 from contest.contests.service import parse_quotas
+from contest.contests.tables import IN_AREA, IN_GROUPS
 from contest.db import engine
 from contest.digits import is_digits, read_int
 from contest.grouped import GroupWriter
 from contest.i18n import InputError
-from contest.people.service import IN_AREA, IN_GROUPS
 from contest.settings import get_settings
 
 _rng = random.SystemRandom()

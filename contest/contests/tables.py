@@ -20,6 +20,16 @@ DEFAULT_RETENTION_DAYS = 365
 COLLECTIVE_SORTS = ("people", "attempts", "average", "rate")
 
 
+# Who may enter by place, as SQL over a contest `c` and a commune `m`: nothing ticked admits everyone; a ticked
+# commune is in; a ticked province admits every commune of it unless some of them are ticked (they narrow it).
+IN_AREA = """(coalesce(cardinality(c.communes), 0) + coalesce(cardinality(c.provinces), 0) = 0
+    OR m.code = ANY(c.communes)
+    OR (m.province = ANY(c.provinces)
+        AND NOT EXISTS (SELECT 1 FROM commune n WHERE n.province = m.province AND n.code = ANY(c.communes))))"""
+# Who may enter by group, over a contest `c` and a contestant `p`: no group ticked admits every group.
+IN_GROUPS = '(coalesce(cardinality(c.groups), 0) = 0 OR p."group" = ANY(c.groups))'
+
+
 class Contest(Table):
     id: Serial
     slug = Varchar(length=60, unique=True)

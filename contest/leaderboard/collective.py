@@ -15,12 +15,11 @@ from typing import Any
 import openpyxl
 
 from contest import keys, xlsx
-from contest.contests.tables import COLLECTIVE_SORTS
+from contest.contests.tables import COLLECTIVE_SORTS, IN_AREA
 from contest.db import engine
 from contest.digits import read_int
 from contest.i18n import InputError
 from contest.leaderboard.scope import Scope
-from contest.people.service import IN_AREA
 from contest.people.tables import GROUPS, Commune
 from contest.redis import async_redis
 from contest.text import fold

@@ -10,6 +10,7 @@ from vietnam_provinces import Province as VnProvince
 from vietnam_provinces import Ward as VnWard
 
 from contest import clock, db
+from contest.contests.tables import IN_AREA, IN_GROUPS
 from contest.digits import read_int
 from contest.i18n import InputError
 from contest.people.phone import normalise_phone
@@ -17,14 +18,6 @@ from contest.people.privacy import consent_version
 from contest.people.tables import GROUPS, Commune, Contestant, Province
 from contest.text import one_line
 
-# Who may enter by place, as SQL over a contest `c` and a commune `m`: nothing ticked admits everyone; a ticked
-# commune is in; a ticked province admits every commune of it unless some of them are ticked (they narrow it).
-IN_AREA = """(coalesce(cardinality(c.communes), 0) + coalesce(cardinality(c.provinces), 0) = 0
-    OR m.code = ANY(c.communes)
-    OR (m.province = ANY(c.provinces)
-        AND NOT EXISTS (SELECT 1 FROM commune n WHERE n.province = m.province AND n.code = ANY(c.communes))))"""
-# Who may enter by group, over a contest `c` and a contestant `p`: no group ticked admits every group.
-IN_GROUPS = '(coalesce(cardinality(c.groups), 0) = 0 OR p."group" = ANY(c.groups))'
 _NAME = re.compile(r"^[^\W\d_]+(?: [^\W\d_]+)*$")
 
 
