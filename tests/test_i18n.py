@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
+import openpyxl
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from jinja2 import Environment
@@ -18,8 +20,10 @@ from jinja2.filters import do_truncate
 from contest.certificates.design import SAMPLE_NAMES
 from contest.contests.tables import Contest, Round
 from contest.formatting import day, decimal, duration, local, number, time_left
+from contest.officials.service import contestants_xlsx
 from contest.people.tables import Commune, Province
 from contest.questions.tables import Option, Question, Topic
+from contest.results.service import to_xlsx
 from contest.staff.tables import Staff
 from contest.translations import LOCALES
 from tests.conftest import ROOT, client_for
@@ -235,7 +239,13 @@ async def test_staff_pages_in_english_hold_no_vietnamese_but_their_data(client, 
 
 
 def test_every_message_of_the_templates_has_an_english_translation() -> None:
-    method_map = [("contest/formatting.py", "python"), ("contest/cli.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [
+        ("contest/formatting.py", "python"),
+        ("contest/cli.py", "python"),
+        ("contest/results/service.py", "python"),
+        ("contest/officials/service.py", "python"),
+        ("templates/**.html", "jinja2"),
+    ]
     options = {"templates/**.html": {"trimmed": "true"}}
     extracted = {
         (context, msgid if isinstance(msgid, str) else msgid[0])
@@ -253,6 +263,15 @@ def test_every_message_of_the_templates_has_an_english_translation() -> None:
     assert missing == [], f"{len(missing)} messages without an English translation (run `make i18n`): {missing[:20]}"
     problems = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
     assert problems == []  # every placeholder of a message is in its translation too
+
+
+def test_exports_have_column_headers_in_the_readers_language() -> None:
+    def header(data: bytes) -> list[str]:
+        return [str(c.value) for c in openpyxl.load_workbook(io.BytesIO(data)).worksheets[0][1]]
+
+    assert header(to_xlsx("", [], "vi"))[:2] == ["Hạng", "Họ và tên"]
+    for english in (header(to_xlsx("", [], "en")), header(contestants_xlsx([], {}, "en"))):
+        assert "Full name" in english and not VIETNAMESE.findall(" ".join(english))
 
 
 def test_the_command_line_speaks_vietnamese_or_english_on_request() -> None:

@@ -12,8 +12,10 @@ from typing import Any
 
 from contest import clock, xlsx
 from contest.clock import VN_TZ
+from contest.i18n import DEFAULT, N_
 from contest.people.tables import Commune
 from contest.text import composed, fold
+from contest.translations import translations
 
 PAGE_SIZE = 50
 MAX_DAYS = 92  # a longer contest shows its last three months
@@ -21,15 +23,15 @@ MAX_DAYS = 92  # a longer contest shows its last three months
 _COUNTED = "a.status = 'scored' AND NOT a.preview"
 
 XLSX_HEADER = (
-    "STT",
-    "Họ và tên",
-    "Số điện thoại",
-    "Năm sinh",
-    "Đối tượng",
-    "Số lượt thi",
-    "Số câu đúng cao nhất",
-    "Thời gian tốt nhất (giây)",
-    "Ngày đăng ký",
+    N_("STT"),
+    N_("Họ và tên"),
+    N_("Số điện thoại"),
+    N_("Năm sinh"),
+    N_("Đối tượng"),
+    N_("Số lượt thi"),
+    N_("Số câu đúng cao nhất"),
+    N_("Thời gian tốt nhất (giây)"),
+    N_("Ngày đăng ký"),
 )
 
 
@@ -287,11 +289,13 @@ def _text(value: Any) -> Any:
     return composed(value) if isinstance(value, str) else value
 
 
-def contestants_xlsx(rows: list[ContestantRow], group_names: dict[str, str]) -> bytes:
-    """The contestant list as an xlsx sheet: Vietnamese headers, NFC text, phones kept as text, never formulas."""
+def contestants_xlsx(rows: list[ContestantRow], group_names: dict[str, str], lang: str = DEFAULT) -> bytes:
+    """The contestant list as an xlsx sheet: headers in the reader's language, NFC text, phones kept as text, never
+    formulas."""
+    t = translations(lang)
     return xlsx.workbook(
-        "Người dự thi",
-        XLSX_HEADER,
+        t.gettext("Người dự thi"),
+        [t.gettext(h) for h in XLSX_HEADER],
         ([_text(v) for v in _contestant_values(i, r, group_names)] for i, r in enumerate(rows, start=1)),
         widths=(6, 30, 14, 10, 26, 12, 20, 22, 18),
     )

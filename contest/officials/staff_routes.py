@@ -112,7 +112,7 @@ class OfficialsController(Controller):
         return page("officials/commune.html", **context)
 
     @get("/communes/{code:int}/contestants.xlsx", guards=[own_commune])
-    async def export(self, code: int, staff: StaffUser, contest: int | None = None) -> Response:
+    async def export(self, request: Request, code: int, staff: StaffUser, contest: int | None = None) -> Response:
         """The commune's contestants as xlsx; every download of personal data goes to the audit log."""
         await _commune(code)
         chosen = await _contest(contest)
@@ -121,7 +121,7 @@ class OfficialsController(Controller):
         await audit(staff.id, "officials.export", str(code), contest=chosen["id"], contestants=len(rows))
         name = f"nguoi-du-thi-{chosen['slug']}-{code}.xlsx"
         return Response(
-            service.contestants_xlsx(rows, groups),
+            service.contestants_xlsx(rows, groups, lang_of(request)),
             media_type=xlsx.MEDIA_TYPE,
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )

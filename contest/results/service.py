@@ -18,7 +18,7 @@ from contest.contests.service import round_row
 from contest.contests.tables import Contest, Round
 from contest.db import engine
 from contest.formatting import local
-from contest.i18n import InputError, message
+from contest.i18n import DEFAULT, N_, InputError, message
 
 # Names shortened ("Nguyễn V. A.") and phones masked ("09x****678") as on every public page.
 from contest.people.phone import mask_phone, short_name
@@ -28,12 +28,14 @@ from contest.scoring import service as scoring
 from contest.settings import get_settings
 from contest.staff.audit import audit
 from contest.staff.signin import StaffUser
+from contest.translations import translations
 
 PUBLIC_TOP = 50
 MIN_REASON, MAX_REASON = 3, 500
 EXPORT_HEADER = (
-    "Hạng", "Họ và tên", "Số điện thoại", "Năm sinh", "Xã/phường", "Đối tượng", "Số câu đúng", "Dự đoán",
-    "Chênh lệch dự đoán", "Thời gian (giây)", "Nộp bài lúc", "Giải", "Bị loại", "Lý do loại",
+    N_("Hạng"), N_("Họ và tên"), N_("Số điện thoại"), N_("Năm sinh"), N_("Xã/phường"), N_("Đối tượng"),
+    N_("Số câu đúng"), N_("Dự đoán"), N_("Chênh lệch dự đoán"), N_("Thời gian (giây)"), N_("Nộp bài lúc"), N_("Giải"),
+    N_("Bị loại"), N_("Lý do loại"),
 )  # fmt: skip
 
 # Each contestant's best scored attempt under the full tie order, ranked (ties on every key share a rank).
@@ -341,14 +343,18 @@ async def export_rows(round_id: int) -> list[list[Any]]:
     return out
 
 
-def to_xlsx(title: str, rows: list[list[Any]]) -> bytes:
-    """An xlsx workbook of the export rows under its header (text kept as text, never as formulas)."""
-    return xlsx.workbook(title or "Kết quả", EXPORT_HEADER, rows)
+def to_xlsx(title: str, rows: list[list[Any]], lang: str = DEFAULT) -> bytes:
+    """An xlsx workbook of the export rows under its header in the reader's language (text kept as text, never as
+    formulas)."""
+    t = translations(lang)
+    return xlsx.workbook(title or t.gettext("Kết quả"), [t.gettext(h) for h in EXPORT_HEADER], rows)
 
 
-async def export_xlsx(actor: StaffUser, round_id: int) -> tuple[str, bytes]:
+async def export_xlsx(actor: StaffUser, round_id: int, lang: str = DEFAULT) -> tuple[str, bytes]:
     """The round's export as (file name, xlsx bytes); audited, as it holds personal data."""
     rnd = await round_row(round_id)
     rows = await export_rows(round_id)
     await audit(actor.id, "results.export", _target(rnd), rows=len(rows))
-    return f"ket-qua-{rnd['contest_slug']}-vong-{rnd['number']}.xlsx", to_xlsx(f"Vòng {rnd['number']}", rows)
+    return f"ket-qua-{rnd['contest_slug']}-vong-{rnd['number']}.xlsx", to_xlsx(
+        translations(lang).gettext("Vòng %(number)s") % {"number": rnd["number"]}, rows, lang
+    )

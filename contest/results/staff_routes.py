@@ -14,7 +14,7 @@ from contest.i18n import InputError
 from contest.results import service
 from contest.staff.guards import require
 from contest.staff.signin import StaffUser
-from contest.web import errors_of, page
+from contest.web import errors_of, lang_of, page
 
 
 async def _round_page(round_id: int, errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
@@ -60,8 +60,8 @@ class StaffResultsController(Controller):
         return await _act(request, round_id, service.publish(staff, round_id))
 
     @get("/{round_id:int}/export")
-    async def export(self, round_id: int, staff: StaffUser) -> Response:
-        name, data = await service.export_xlsx(staff, round_id)
+    async def export(self, request: Request, round_id: int, staff: StaffUser) -> Response:
+        name, data = await service.export_xlsx(staff, round_id, lang_of(request))
         return Response(data, media_type=xlsx.MEDIA_TYPE, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
