@@ -3,6 +3,7 @@
 import re
 
 from contest.attempts.tables import Attempt
+from contest.demo import TOPICS
 from tests.factories import answer_key
 
 
@@ -167,3 +168,107 @@ async def test_the_key_and_explanations_appear_only_once_the_round_has_closed(cl
     clock.advance(hours=3)
     after = await client.get(f"/attempts/{attempt_id}/result")
     assert after.text.count("✔ đáp án đúng") == 4 and "Câu 1 · trả lời đúng" in after.text
+
+
+async def test_a_contests_whole_life_agrees_everywhere_and_keeps_previews_and_outsiders_out(app, client, clock, worker) -> None:
+    """An organiser builds a contest for two communes of a province and previews its round; an outsider is not
+    offered a place and is refused; three people take the round; at the close the results (prediction tie, pass
+    mark) are published, and the results, export, boards, collective rankings and dashboard agree, with no trace
+    of the preview and no retake offered."""
+    import uuid
+    from datetime import timedelta
+
+    from contest.attempts import service as attempts
+    from contest.contests.tables import Contest
+    from contest.leaderboard import collective
+    from contest.leaderboard import service as boards
+    from contest.officials import service as officials
+    from contest.people.tables import Contestant
+    from contest.results import service as results
+    from contest.results.tables import RoundResult
+    from tests.conftest import client_for
+    from tests.contests.test_builder import add_round, change_state, contest_form, organiser, token
+    from tests.contests.test_preview import preview_a_round
+    from tests.factories import answer
+
+    await organiser(client)
+    title = f"Công dân số hai xã {uuid.uuid4().hex[:6]}"
+    made = await client.post("/staff/contests/new", data=contest_form(await token(client), title, **dict.fromkeys(TOPICS, 1)))
+    contest_id = int(made.headers["location"].rsplit("/", 1)[1])
+    form = {**contest_form(await token(client, f"/staff/contests/{contest_id}"), title, **dict.fromkeys(TOPICS, 1))}
+    form |= {"provinces": ["31"], "communes": ["11560", "11557"]}  # the communes narrow the province
+    assert (await client.post(f"/staff/contests/{contest_id}", data=form)).status_code == 302
+    opens = clock.current.replace(second=0, microsecond=0) - timedelta(minutes=30)
+    made = await add_round(client, contest_id, "Tuần 1", opens, opens + timedelta(hours=2), pass_mark="2")
+    round_id = int(made.headers["location"].rsplit("/", 1)[1])
+    assert (await change_state(client, round_id, "publish")).status_code == 302
+    csrf = await token(client, f"/staff/contests/{contest_id}")
+    await client.post(f"/staff/contests/{contest_id}/publish", data={"_csrf_token": csrf, "published": "yes"})
+    slug = (await Contest.select(Contest.slug).where(Contest.id == contest_id).first())["slug"]
+    await preview_a_round(client, round_id)  # the organiser's "Thi thử", every answer right
+
+    outside = (await Contestant.raw("SELECT code FROM commune WHERE province = 31 AND code NOT IN (11560, 11557) LIMIT 1"))[0]
+    async with client_for(app) as stranger:
+        offered = await stranger.get(f"/c/{slug}/register")
+        assert 'value="11560"' in offered.text and f'value="{outside["code"]}"' not in offered.text
+        refused = await register_by_form(stranger, slug, commune=str(outside["code"]), phone="0905 000 009")
+        assert refused.status_code == 422 and "không thuộc phạm vi cuộc thi" in refused.text
+
+    people = {}  # name -> (contestant id, attempt id, the browser's cookies)
+    plan = {
+        "Lê Thị An": ("0905000001", 4, 3, 200),
+        "Vũ Văn Bình": ("0905000002", 4, 10, 100),
+        "Hà Văn Cường": ("0905000003", 1, 3, 50),
+    }
+    for name, (phone, correct, prediction, seconds) in plan.items():
+        async with client_for(app) as phone_browser:
+            done = await register_by_form(phone_browser, slug, full_name=name, phone=phone, commune="11557")
+            assert "Bắt đầu thi" in done.text
+            started = await phone_browser.post(f"/rounds/{round_id}/start", data={"_csrf_token": csrf_of(done.text)})
+            attempt_id = int(started.headers["location"].rsplit("/", 1)[1])
+            me = (
+                await Contestant.select(Contestant.id)
+                .where((Contestant.phone == phone) & (Contestant.contest == contest_id))
+                .first()
+            )["id"]
+            await answer(attempt_id, me, correct)
+            await attempts.save_prediction(attempt_id, me, prediction)
+            clock.advance(seconds=seconds)
+            await attempts.submit(attempt_id, me)
+            people[name] = (me, attempt_id, phone_browser.cookies)
+    worker()
+    clock.advance(hours=3)
+
+    async with client_for(app) as phone_browser:
+        phone_browser.cookies = people["Hà Văn Cường"][2]
+        after = await phone_browser.get(f"/attempts/{people['Hà Văn Cường'][1]}/result")
+        assert after.status_code == 200 and "Thi lại" not in after.text
+
+    csrf = await token(client, f"/staff/results/{round_id}")
+    assert (await client.post(f"/staff/results/{round_id}/compute", data={"_csrf_token": csrf})).status_code == 302
+    assert (await client.post(f"/staff/results/{round_id}/publish", data={"_csrf_token": csrf})).status_code == 302
+
+    ranked = {r["contestant"]: r for r in await RoundResult.select().where(RoundResult.round == round_id)}
+    a, b, c = (people[n][0] for n in plan)
+    assert set(ranked) == {a, b, c}  # the preview's perfect score is nowhere
+    assert (ranked[a]["rank"], ranked[b]["rank"], ranked[c]["rank"]) == (1, 2, 3)  # the exact prediction breaks the tie
+    assert (ranked[a]["prize"], ranked[b]["prize"], ranked[c]["prize"]) == (
+        "Giải Nhất",
+        "Giải Nhì",
+        None,
+    )  # c: below the pass mark
+    exported = await results.export_rows(round_id)
+    assert sorted(row[1] for row in exported) == sorted(plan)
+    assert await Contestant.count().where(Contestant.contest == contest_id) == 3
+    board = await boards.board_view(round_id)
+    assert board is not None and board.people == 3 and [r.correct for r in board.rows] == [4, 4, 1]
+    scope = await boards.round_scope(round_id)
+    assert scope is not None and sum(x.people for x in (await collective.count_collective(scope)).communes) == 3
+    contest_row = await officials.pick_contest(contest_id)
+    assert contest_row is not None
+    summary = await officials.summary(contest_row)
+    assert (summary.registered, summary.people, summary.attempts) == (3, 3, 3)
+    public = await client.get(f"/results/{round_id}")
+    assert public.status_code == 200 and "Lê T. A." in public.text and "3 người tham gia" in public.text
+    assert f'href="/results/{round_id}"' in (await client.get(f"/c/{slug}")).text
+    assert f'href="/results/{round_id}"' in (await client.get(f"/rounds/{round_id}/board")).text
