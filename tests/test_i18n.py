@@ -244,6 +244,7 @@ def test_every_message_of_the_templates_has_an_english_translation() -> None:
         ("contest/cli.py", "python"),
         ("contest/results/service.py", "python"),
         ("contest/officials/service.py", "python"),
+        ("contest/certificates/layout.py", "python"),
         ("templates/**.html", "jinja2"),
     ]
     options = {"templates/**.html": {"trimmed": "true"}}

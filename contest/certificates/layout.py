@@ -15,29 +15,31 @@ import qrcode
 from PIL import Image
 
 from contest.certificates.fonts import PT, em_width, fit, ink, ink_extent, shrink
+from contest.i18n import N_
 from contest.text import nfc
 
 PAGE_WIDTH, PAGE_HEIGHT = 297.0, 210.0  # A4 landscape
 # Everything drawn stays inside this (left, top, right, bottom): office printers leave ~5 mm unprinted.
 PRINTABLE = (6.0, 6.0, PAGE_WIDTH - 6.0, PAGE_HEIGHT - 6.0)
 
-# The document's own wording: printed on every certificate, in Vietnamese whatever the reader's language.
+# The document's own wording: printed on every certificate, in Vietnamese whatever the reader's language
+# (`make i18n` puts it in the catalog with the rest of the site's text, so its English is kept beside it).
 LABELS = {
-    "nation": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-    "motto": "Độc lập - Tự do - Hạnh phúc",
-    "title_participation": "GIẤY CHỨNG NHẬN",
-    "title_prize": "GIẤY CHỨNG NHẬN",
-    "title_collective": "GIẤY KHEN",
-    "to_participation": "Trao tặng",
-    "to_prize": "Trao tặng",
-    "to_collective": "Tặng tập thể",
-    "wording_participation": "Đã tham gia và hoàn thành",
-    "wording_prize": "Đã đạt thành tích xuất sắc tại",
-    "wording_collective": "Đã có thành tích xuất sắc trong tổ chức, vận động người dân tham gia",
-    "date": "{place}, ngày {day} tháng {month} năm {year}",
-    "date_without_place": "Ngày {day} tháng {month} năm {year}",
-    "scan": "Quét để xác minh",
-    "code": "Mã số: {code}",
+    "nation": N_("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+    "motto": N_("Độc lập - Tự do - Hạnh phúc"),
+    "title_participation": N_("GIẤY CHỨNG NHẬN"),
+    "title_prize": N_("GIẤY CHỨNG NHẬN"),
+    "title_collective": N_("GIẤY KHEN"),
+    "to_participation": N_("Trao tặng"),
+    "to_prize": N_("Trao tặng"),
+    "to_collective": N_("Tặng tập thể"),
+    "wording_participation": N_("Đã tham gia và hoàn thành"),
+    "wording_prize": N_("Đã đạt thành tích xuất sắc tại"),
+    "wording_collective": N_("Đã có thành tích xuất sắc trong tổ chức, vận động người dân tham gia"),
+    "date": N_("{place}, ngày {day} tháng {month} năm {year}"),
+    "date_without_place": N_("Ngày {day} tháng {month} năm {year}"),
+    "scan": N_("Quét để xác minh"),
+    "code": N_("Mã số: {code}"),
 }
 
 Color = tuple[int, int, int]
