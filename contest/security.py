@@ -1,4 +1,5 @@
-"""Security headers on every response: our pages load only our own files, are never framed and never sniffed."""
+"""Security headers on every response: our pages load only our own files, are never framed and never sniffed;
+over HTTPS every cookie is Secure."""
 
 from __future__ import annotations
 
@@ -68,5 +69,15 @@ def security_headers(hsts: bool = False) -> BeforeMessageSendHookHandler:
             headers.extend(pair for pair in ours if pair[0] not in present)
         else:
             headers.extend(ours)
+        if scope.get("scheme") == "https":  # also behind a trusted proxy: the server sets it from X-Forwarded-Proto
+            headers[:] = [_secure(pair) for pair in headers]
 
     return add
+
+
+def _secure(header: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+    """A cookie set over HTTPS is sent back over HTTPS only (contestant and staff sessions, CSRF token, language)."""
+    name, value = header
+    if name.lower() != b"set-cookie" or b"; secure" in value.lower():
+        return header
+    return name, value + b"; Secure"
