@@ -1,4 +1,4 @@
-"""The PostgreSQL engine (Piccolo on asyncpg), and direct statements for the hot paths."""
+"""The PostgreSQL engine (Piccolo on asyncpg), and raw SQL: `raw` ({} placeholders, dicts) and `fetch` ($1, records)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.querystring import QueryString
 
 from contest.settings import get_settings
 
@@ -38,10 +39,13 @@ async def close_pool() -> None:
 
 
 async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
-    """One statement ($1 placeholders) on a pooled connection, without building a Piccolo query.
+    """One statement ($1 placeholders) without building a Piccolo query: the hot paths (answer save, submit).
 
-    For single-statement hot paths (answer save, submit); not part of a Piccolo transaction.
+    Inside `engine().transaction()` it runs on the transaction's connection, as Piccolo's own queries do.
     """
+    transaction = engine().current_transaction.get()
+    if transaction is not None:
+        return await transaction.connection.fetch(sql, *args)
     pool = engine().pool
     if pool is not None:
         return await pool.fetch(sql, *args)
@@ -50,3 +54,12 @@ async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
         return await conn.fetch(sql, *args)
     finally:
         await conn.close()
+
+
+async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """One statement with Piccolo's {} placeholders, its rows as dicts: what `SomeTable.raw()` did, without a table.
+
+    Inside `engine().transaction()` it runs on the transaction's connection (Piccolo's run_querystring does the same).
+    """
+    query, values = QueryString(sql, *args).compile_string(engine_type=engine().engine_type)
+    return [dict(row.items()) for row in await fetch(query, *values)]
