@@ -97,7 +97,7 @@ APP = WebSettings.app
 
 
 SERVERS = ("uvicorn", "granian")
-SERVER = "uvicorn"  # the default, by measurement (BENCHMARKS.md: loadtests.bench_pages --servers uvicorn granian)
+SERVER = "granian"  # the default, by measurement (BENCHMARKS.md: loadtests.bench_pages --servers uvicorn granian)
 
 
 def web(workers: int = 1, app: str = APP, server: str = SERVER) -> None:

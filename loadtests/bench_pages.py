@@ -30,10 +30,11 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from litestar import Litestar
 
-from contest.cli import SERVERS
+from contest.cli import SERVER, SERVERS
 from loadtests.bench_requests import _free_port, start_web
 from loadtests.bench_scoring import (
     Services,
@@ -149,6 +150,7 @@ class Measure:
     cpu_server: float  # % of one core
     ratio: float = 0.0
     goal: float | None = None
+    profile: str = ""
 
 
 def _ms(text: str) -> float:
@@ -186,7 +188,55 @@ def _tree_cpu(root: int) -> float:
     return sum(table[pid][2] for pid in tree if pid in table) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url: str, duration: float, connections: int, server_pid: int, name: str) -> Measure:
+# Where a request's time goes, by the frames on its stack (the first that matches names the share).
+PROFILE_SHARES = (
+    ("templates", ("jinja2", "templates/")),
+    ("PostgreSQL", ("asyncpg", "piccolo")),
+    ("Redis", ("redis/",)),
+    ("compression", ("brotli", "gzip", "zlib")),
+    ("middleware", ("litestar/middleware", "contest/security", "contest/compression", "before_send")),
+    ("serialisation", ("msgspec", "encode_json", "serialization")),
+)
+
+
+def _py_spy() -> str | None:
+    """py-spy on the PATH, or beside this Python (the venv's bin/, not on the PATH when called as .venv/bin/python)."""
+    return shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+
+
+def profile_summary(raw: str) -> str:
+    """One line from py-spy's collapsed stacks: shares of samples by kind, and the busiest own-time frames."""
+    kinds: dict[str, int] = {}
+    leaves: dict[str, int] = {}
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        kind = next((k for k, marks in PROFILE_SHARES if any(m in stack for m in marks)), "other")
+        kinds[kind] = kinds.get(kind, 0) + n
+        leaf = stack.rsplit(";", 1)[-1]
+        leaves[leaf] = leaves.get(leaf, 0) + n
+    if not total:
+        return "no samples"
+    shares = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    top = "; ".join(f"{k[:60]} {100 * v / total:.0f}%" for k, v in sorted(leaves.items(), key=lambda kv: -kv[1])[:3])
+    return f"{shares} | top: {top}"
+
+
+def wrk(url: str, duration: float, connections: int, server_pid: int, name: str, profile: Path | None = None) -> Measure:
+    spy = None
+    if profile is not None:  # py-spy samples the server (and its worker processes) while wrk runs
+        spy = subprocess.Popen(
+            [
+                _py_spy() or "py-spy", "record", "--pid", str(server_pid), "--subprocesses",
+                "--duration", str(max(1, int(duration))), "--nonblocking", "--nolineno", "--format", "raw",
+                "-o", str(profile),
+            ],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
     cmd = [
         "wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "10s",
         "-H", "Accept-Encoding: br, gzip", url,
@@ -197,7 +247,14 @@ def wrk(url: str, duration: float, connections: int, server_pid: int, name: str)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     rps, p50, p99, errors = parse_wrk(done.stdout)
-    return Measure(name, rps, p50, p99, errors, cpu)
+    measure = Measure(name, rps, p50, p99, errors, cpu)
+    if spy is not None:
+        try:
+            spy.wait(30)
+            measure.profile = profile_summary(profile.read_text()) if profile and profile.exists() else "py-spy wrote nothing"
+        except subprocess.TimeoutExpired:
+            stop_processes([spy])
+    return measure
 
 
 def _status(url: str) -> int:
@@ -273,7 +330,12 @@ def run(args: argparse.Namespace, services: Services) -> int:
         hello_round()
         for i, (path, goal) in enumerate(targets):
             for st in stations:
-                m = wrk(st.app_url + path, args.duration, args.connections, st.app.pid, path)
+                out = (
+                    args.profile / f"{st.server}{re.sub(r'[^a-z0-9]+', '-', path.lower()).rstrip('-')}.txt"
+                    if args.profile
+                    else None
+                )
+                m = wrk(st.app_url + path, args.duration, args.connections, st.app.pid, path, out)
                 m.goal = goal
                 st.rows.append((m, len(st.hellos) - 1))
                 print(f"  {path:<52}{st.server:>8}{m.rps:>9,.0f} req/s", flush=True)
@@ -339,6 +401,11 @@ def report(st: Station, args: argparse.Namespace) -> int:
             f"  {m.name:<52}{m.rps:>8,.0f}{m.p50_ms:>8.1f}{m.p99_ms:>8.1f}{m.cpu_server:>6.0f}{m.errors:>5}"
             f"{m.ratio:>7.2f}{m.goal:>6}{verdict}"
         )
+    if args.profile:
+        print(f"  {'-' * 100}")
+        print(f"  where the time goes (py-spy, {args.profile}/{st.server}-*.txt: collapsed stacks, for flamegraph.pl)")
+        for m, _ in st.rows:
+            print(f"  {m.name:<40} {m.profile}")
     print(f"  {'-' * 100}")
     print(f"  bare hello (mean)                                   {hello_mean:>8,.0f}")
     print("  (ratio = req/s / mean of the bare hello measured just before and just after; srv% = that server's CPU,")
@@ -387,8 +454,14 @@ def main(argv: list[str] | None = None) -> None:
         "--servers",
         nargs="+",
         choices=SERVERS,
-        default=[SERVERS[0]],
+        default=[SERVER],
         help="`contest web --server` to measure; several are interleaved route by route and compared (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample the app with py-spy (pip install py-spy) during each route; stacks to DIR, summary in the table",
     )
     parser.add_argument("--only", nargs="+", metavar="PART", help="only the routes containing one of these texts")
     args = parser.parse_args(argv)
@@ -396,6 +469,10 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--duration, --connections, --attempts, --contestants and --web-workers must be positive")
     if shutil.which("wrk") is None:
         sys.exit(WRK_HINT)
+    if args.profile:
+        if _py_spy() is None:
+            sys.exit("py-spy is not installed: `.venv/bin/pip install py-spy`, then run this again")
+        args.profile.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with bench_services("pages") as services:
         code = run(args, services)

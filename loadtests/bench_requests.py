@@ -518,7 +518,7 @@ def run(args: argparse.Namespace, services: Services) -> int:
     print(f"  machine     {machine_line()}")
     print(f"  servers     PostgreSQL {pg_version}: {services.postgres}")
     print(f"              Redis {redis_version}: {services.redis}")
-    print("  web         `python -m contest.cli web` (uvicorn, 1 process), CONTEST_RATE_LIMIT=0, no RQ workers")
+    print("  web         `python -m contest.cli web` (the default server, 1 process), CONTEST_RATE_LIMIT=0, no RQ workers")
     print(
         f"  client      asyncio raw sockets on {_new_loop_name()}, HTTP/1.1 keep-alive, {args.connections} "
         f"connections, 1 request in flight each"

@@ -88,7 +88,7 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
 
 
 class WebApp:
-    """`contest web` (uvicorn) on its own port, started, killed and started again by the test."""
+    """`contest web` (granian, the default server) on its own port, started, killed and started again by the test."""
 
     def __init__(self, processes: Processes, **env: str) -> None:
         self.processes = processes
