@@ -72,3 +72,22 @@ async def test_api_errors_are_clear_and_vietnamese_first(client, new_round) -> N
 async def test_the_api_is_documented_at_schema(client) -> None:
     spec = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/attempts/{attempt_id}/answers/{position}" in spec["paths"]
+
+
+async def test_the_api_offers_no_retake_once_the_round_has_closed(client, new_round, clock, worker) -> None:
+    from datetime import timedelta
+
+    case = await new_round(closes_in=timedelta(minutes=20))  # two attempts each
+    reg = await client.post(
+        f"/api/v1/contests/{case.slug}/register",
+        json={"full_name": "Vũ Minh Giang", "phone": "0934 567 001", "birth_year": 2001, "commune": 11560,
+              "group": "students", "consent": True},
+    )  # fmt: skip
+    auth = {"authorization": f"Bearer {reg.json()['token']}"}
+    attempt = (await client.post(f"/api/v1/rounds/{case.round_id}/attempts", headers=auth)).json()
+    clock.advance(minutes=20, seconds=5)  # the round closes while the answers are sent: submitted within the grace
+    submitted = (await client.post(f"/api/v1/attempts/{attempt['id']}/submit", headers=auth, json={})).json()
+    assert submitted["attempts_left"] == 0
+    worker()
+    result = (await client.get(f"/api/v1/attempts/{attempt['id']}/result", headers=auth)).json()
+    assert result["ready"] and result["attempts_left"] == 0
