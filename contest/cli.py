@@ -9,7 +9,7 @@ contest cron       the scheduler that enqueues the sweep (auto-submit, re-kick, 
 contest leaderboards rebuild [--round N]   rebuild Redis boards from PostgreSQL (one round, or every round with scores)
 contest leaderboards check [--round N]     compare Redis with PostgreSQL, change nothing; exits 1 on differences
 contest certificates award --round N | zip --round N [--out FILE]   a round's certificates, with a progress bar
-contest questions import FILE [--dry-run] | export FILE [--topic SLUG] | template FILE   the question bank as xlsx/CSV
+contest questions import FILE [--dry-run] | export FILE [--topic SLUG] | template FILE   the question bank as xlsx/CSV/zip
 contest privacy purge [--dry-run]   anonymise personal data of contests past their retention period (also daily from cron)
 """
 
@@ -215,10 +215,19 @@ def questions(action: str, path: str, dry_run: bool = False, topic: str | None =
     if not report.ok:
         lines = report.lines(_lang)
         raise SystemExit("\n".join([*lines, _("%(count)s lỗi, không câu hỏi nào được nhập.") % {"count": len(lines)}]))
+    for line in report.change_lines(_lang):
+        print(line)
+    counts = {"new": report.new, "changed": report.changed, "unchanged": report.unchanged}
     if dry_run:
-        print(_("%(count)s câu hỏi hợp lệ (chạy thử, chưa nhập).") % {"count": report.rows})
+        print(
+            _("%(count)s câu hỏi hợp lệ (chạy thử, chưa nhập): %(new)s mới, %(changed)s sửa, %(unchanged)s không đổi.")
+            % {"count": report.rows, **counts}
+        )
     else:
-        print(_("đã nhập %(count)s câu hỏi.") % {"count": report.imported})
+        print(
+            _("đã nhập %(count)s câu hỏi mới, sửa %(changed)s câu hỏi (%(new)s mới, %(changed)s sửa, %(unchanged)s không đổi).")
+            % {"count": report.imported, **counts}
+        )
 
 
 def certificates(action: str, round_id: int, out: str | None = None, kind: str | None = None, commune: int | None = None) -> None:

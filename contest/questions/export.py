@@ -1,23 +1,27 @@
-"""Question export: the bank as xlsx or UTF-8 CSV with BOM (Excel opens it right), re-importable unchanged,
-and the template organisers fill in."""
+"""Question export: the bank as xlsx, UTF-8 CSV with BOM (Excel opens it right), or a zip of the workbook and its
+images; each row carries its question's id, so the file edited and imported again updates the bank. Also the
+template organisers fill in."""
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from typing import Any
 
 from contest import xlsx
 from contest.questions.tables import Question
-from contest.questions.transfer import HEADER, INSTRUCTIONS, LETTERS, MAX_OPTIONS
+from contest.questions.transfer import INSTRUCTIONS
+from contest.questions.transfer_read import HEADER, LETTERS, MAX_OPTIONS
 from contest.staff.audit import audit
+from contest.uploads import media_dir
 
 
 async def export_rows(topic: str | None = None) -> list[list[Any]]:
     """The bank (or one topic, by slug) as rows under HEADER: current questions, not the retired versions of edits."""
     where = "q.replaced_by IS NULL" + (" AND t.slug = {}" if topic else "")
     questions = await Question.raw(
-        f"""SELECT q.id, t.slug, q.difficulty, q.text, q.explanation, q.tags, q.active,
+        f"""SELECT q.id, t.slug, q.difficulty, q.text, q.explanation, q.tags, q.active, q.image,
                    array_agg(o.text ORDER BY o.position) AS options, array_agg(o.is_correct ORDER BY o.position) AS keys
             FROM question q JOIN topic t ON t.id = q.topic JOIN option o ON o.question = q.id
             WHERE {where} GROUP BY q.id, t.slug ORDER BY t.slug, q.id""",
@@ -38,6 +42,8 @@ async def export_rows(topic: str | None = None) -> list[list[Any]]:
                 q["explanation"],
                 ", ".join(q["tags"] or []),
                 "có" if q["active"] else "không",
+                q["image"] or "",
+                q["id"],
             ]
         )
     return out
@@ -46,7 +52,7 @@ async def export_rows(topic: str | None = None) -> list[list[Any]]:
 def to_xlsx(rows: list[list[Any]], instructions: bool = False) -> bytes:
     """An xlsx workbook: the header and the rows (strings kept as text, never as formulas), plus the instructions sheet."""
     book = xlsx.new_book()
-    xlsx.add_sheet(book, "Câu hỏi", HEADER, rows, widths=[22, 10, 60, *[30] * MAX_OPTIONS, 12, 40, 20, 10])
+    xlsx.add_sheet(book, "Câu hỏi", HEADER, rows, widths=[22, 10, 60, *[30] * MAX_OPTIONS, 12, 40, 20, 10, 24, 12])
     if instructions:
         guide = book.create_sheet("Hướng dẫn")
         guide.column_dimensions["A"].width = 110
@@ -65,11 +71,26 @@ def to_csv(rows: list[list[Any]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+IMAGE_COLUMN = HEADER.index("Ảnh (image)")
+
+
+def to_zip(rows: list[list[Any]]) -> bytes:
+    """The workbook and, beside it under images/, every image its rows name (the image column holds the file name)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("cau-hoi.xlsx", to_xlsx(rows))
+        for name in sorted({row[IMAGE_COLUMN] for row in rows if row[IMAGE_COLUMN]}):
+            path = media_dir() / name
+            if path.is_file():
+                archive.write(path, f"images/{name}", compress_type=zipfile.ZIP_STORED)  # WebP is compressed already
+    return out.getvalue()
+
+
 async def export_file(fmt: str, topic: str | None = None, *, staff_id: int | None = None, via: str = "web") -> bytes:
-    """The bank (or one topic) as xlsx or csv bytes; the export is recorded in the audit log."""
+    """The bank (or one topic) as xlsx, csv or zip (xlsx and images) bytes; the export is recorded in the audit log."""
     rows = await export_rows(topic)
     await audit(staff_id, "questions.export", topic or "*", via=via, format=fmt, questions=len(rows))
-    return to_csv(rows) if fmt == "csv" else to_xlsx(rows)
+    return to_csv(rows) if fmt == "csv" else to_zip(rows) if fmt == "zip" else to_xlsx(rows)
 
 
 def template_file() -> bytes:

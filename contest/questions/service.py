@@ -307,51 +307,62 @@ async def _ever_drawn(question_id: int) -> bool:
 
 
 async def update_question(question_id: int, draft: QuestionDraft, actor: int | None) -> int:
-    """Save an edit; returns the id that now holds it.
+    """Save an edit (see save_edit); returns the id that now holds it."""
+    async with Question._meta.db.transaction():
+        await lock_for_edit([question_id])
+        await _lock_text(draft.text)
+        clean = await check_draft(draft, exclude=question_id)
+        return await save_edit(question_id, clean, actor)
+
+
+async def lock_for_edit(question_ids: list[int]) -> None:
+    """Lock questions about to be edited; InputError if one is gone or has a newer version. Inside a transaction."""
+    # FOR UPDATE waits for starts that are drawing these questions (their insert locks the row) and holds off new ones.
+    rows = await Question.raw(
+        "SELECT id, replaced_by FROM question WHERE id = ANY({}) ORDER BY id FOR UPDATE", sorted(set(question_ids))
+    )
+    if len(rows) < len(set(question_ids)):
+        raise InputError({"question": "question_not_found"})
+    for row in rows:
+        if row["replaced_by"] is not None:
+            raise InputError({"question": "question_replaced"}, newer=row["replaced_by"])
+
+
+async def save_edit(question_id: int, clean: QuestionDraft, actor: int | None, **detail: object) -> int:
+    """Write a checked edit of a locked question; returns the id that now holds it.
 
     A question already drawn into an attempt is never changed: the edit becomes a new question and the
     old one is retired with `replaced_by`, so every attempt keeps the wording and key it was given.
     """
-    async with Question._meta.db.transaction():
-        # FOR UPDATE waits for starts that are drawing this question (their insert locks the row) and holds off new ones.
-        rows = await Question.raw("SELECT id, replaced_by FROM question WHERE id = {} FOR UPDATE", question_id)
-        if not rows:
-            raise InputError({"question": "question_not_found"})
-        if rows[0]["replaced_by"] is not None:
-            raise InputError({"question": "question_replaced"}, newer=rows[0]["replaced_by"])
-        await _lock_text(draft.text)
-        clean = await check_draft(draft, exclude=question_id)
-        if await _ever_drawn(question_id):
-            new_id = await _insert(clean)
-            await Question.update({Question.active: False, Question.replaced_by: new_id, Question.updated_at: clock.now()}).where(
-                Question.id == question_id
-            )
-            await audit(actor, "question.edit", f"question:{question_id}", new_version=new_id)
-            return new_id
-        await Question.update(
-            {
-                Question.topic: clean.topic,
-                Question.text: clean.text,
-                Question.explanation: clean.explanation,
-                Question.difficulty: clean.difficulty,
-                Question.tags: clean.tags,
-                Question.image: clean.image,
-                Question.active: clean.active,
-                Question.normalized: fold(clean.text),
-                Question.updated_at: clock.now(),
-            }
-        ).where(Question.id == question_id)
-        # Options keep their ids by position, so an option id always belongs to its question.
-        old = {
-            o["position"]: o["id"] for o in await Option.select(Option.id, Option.position).where(Option.question == question_id)
+    if await _ever_drawn(question_id):
+        new_id = await _insert(clean)
+        await Question.update({Question.active: False, Question.replaced_by: new_id, Question.updated_at: clock.now()}).where(
+            Question.id == question_id
+        )
+        await audit(actor, "question.edit", f"question:{question_id}", new_version=new_id, **detail)
+        return new_id
+    await Question.update(
+        {
+            Question.topic: clean.topic,
+            Question.text: clean.text,
+            Question.explanation: clean.explanation,
+            Question.difficulty: clean.difficulty,
+            Question.tags: clean.tags,
+            Question.image: clean.image,
+            Question.active: clean.active,
+            Question.normalized: fold(clean.text),
+            Question.updated_at: clock.now(),
         }
-        for i, text in enumerate(clean.options):
-            if i in old:
-                await Option.update({Option.text: text, Option.is_correct: i in clean.correct}).where(Option.id == old[i])
-            else:
-                await Option.insert(Option(question=question_id, position=i, text=text, is_correct=i in clean.correct))
-        await Option.delete().where((Option.question == question_id) & (Option.position >= len(clean.options)))
-        await audit(actor, "question.edit", f"question:{question_id}")
+    ).where(Question.id == question_id)
+    # Options keep their ids by position, so an option id always belongs to its question.
+    old = {o["position"]: o["id"] for o in await Option.select(Option.id, Option.position).where(Option.question == question_id)}
+    for i, text in enumerate(clean.options):
+        if i in old:
+            await Option.update({Option.text: text, Option.is_correct: i in clean.correct}).where(Option.id == old[i])
+        else:
+            await Option.insert(Option(question=question_id, position=i, text=text, is_correct=i in clean.correct))
+    await Option.delete().where((Option.question == question_id) & (Option.position >= len(clean.options)))
+    await audit(actor, "question.edit", f"question:{question_id}", **detail)
     return question_id
 
 

@@ -1,4 +1,4 @@
-"""Staff pages: /questions/transfer, importing and exporting the question bank (xlsx, CSV)."""
+"""Staff pages: /questions/transfer, importing and exporting the question bank (xlsx, CSV, zip with images)."""
 
 from __future__ import annotations
 
@@ -108,11 +108,12 @@ class QuestionTransferController(Controller):
 
     @get("/export")
     async def export(self, request: Request, format: str = "xlsx", topic: str | None = None) -> Response:
-        fmt = "csv" if format == "csv" else "xlsx"
+        fmt = format if format in ("csv", "zip") else "xlsx"
         data = await export.export_file(fmt, topic or None, staff_id=await _staff_id(request))
         suffix = "-" + re.sub(r"[^\w-]", "", topic) if topic else ""
         name = f"cau-hoi{suffix}.{fmt}"
-        return _attachment(data, name, "text/csv; charset=utf-8" if fmt == "csv" else xlsx.MEDIA_TYPE)
+        media = {"csv": "text/csv; charset=utf-8", "zip": "application/zip"}.get(fmt, xlsx.MEDIA_TYPE)
+        return _attachment(data, name, media)
 
     @get("/template")
     async def template(self) -> Response:

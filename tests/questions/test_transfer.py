@@ -15,7 +15,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from contest.questions import export, jobs, transfer
+from contest.questions import export, jobs, transfer, transfer_read
 from contest.questions.service import ensure_topics
 from contest.questions.tables import Option, Question, Topic
 from contest.staff.tables import AuditEntry
@@ -101,7 +101,7 @@ async def test_every_bad_row_is_reported_with_its_number_and_nothing_is_written(
     slug, _ = await new_topic()
     demo_text = (await Question.select(Question.text).where(Question.active.eq(True)).first())["text"]
     same = unique("Câu hỏi lặp lại")
-    header = [*transfer.HEADER, "Phương án G (option_g)"]
+    header = [*transfer.HEADER[:13], "Phương án G (option_g)"]
     rows = [
         row(slug, unique("Câu đúng")),  # 2: fine
         row(slug, unique("Thiếu đáp án"), correct=""),  # 3
@@ -173,7 +173,9 @@ async def test_tone_marks_and_punctuation_make_different_options_and_questions()
         ("Chủ đề,Câu hỏi\nx,y\n".encode(), "doi-ten.xlsx", "không phải bảng tính Excel"),
         (b"PK\x03\x04not really a zip", "hong.xlsx", "không phải bảng tính .xlsx hoặc .csv"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "cu.xls", "Excel 97–2003"),
-        ("Chủ đề,Câu hỏi\n".encode("utf-16"), "utf16.csv", "không phải bảng tính"),
+        ("Chủ đề,Câu hỏi\n".encode("utf-16"), "utf16.csv", "Tệp CSV ở mã UTF-16"),
+        ("Chủ đề,Câu hỏi\n".encode("utf-16-le"), "utf16.csv", "Tệp CSV ở mã UTF-16"),
+        (b"Ch\xe1\xbb\xa7 \xc4\x91\xe1\xbb\x81,C\xc3\xa2u h\xe1\xbb\x8fi\nx,y\x00z\n", "nul.csv", "chứa ký tự rỗng (byte 0"),
         ("Đáp án đúng\n".encode("cp1258"), "ansi.csv", "không ở mã UTF-8"),
         (b"", "trong.xlsx", "Tệp trống"),
         (b"\xef\xbb\xbf\r\n\r\n", "trong.csv", "Tệp trống"),
@@ -190,7 +192,7 @@ async def test_a_file_that_is_not_a_question_sheet_is_refused_with_a_clear_messa
 async def test_a_header_without_questions_and_too_many_rows_are_refused(monkeypatch) -> None:
     slug, _ = await new_topic()
     assert "chỉ có dòng tiêu đề" in (await transfer.import_questions(xlsx([]), "rong.xlsx")).lines()[0]
-    monkeypatch.setattr(transfer, "MAX_ROWS", 3)
+    monkeypatch.setattr(transfer_read, "MAX_ROWS", 3)
     many = xlsx([row(slug, unique(f"Câu {i}")) for i in range(4)])
     report = await transfer.import_questions(many, "nhieu.xlsx", dry_run=False)
     assert report.lines() == ["Tệp có quá nhiều câu hỏi: tối đa 3 dòng mỗi lần nhập."] and not await questions_of(slug)
@@ -211,7 +213,7 @@ async def test_formula_cells_are_refused_per_row_and_never_evaluated() -> None:
 
 async def test_an_import_that_fails_midway_writes_nothing(monkeypatch) -> None:
     slug, _ = await new_topic()
-    monkeypatch.setattr(transfer, "CHUNK", 2)
+    monkeypatch.setattr(transfer, "CHUNK", 2)  # rows per INSERT
     data = xlsx([row(slug, unique(f"Câu số {i}")) for i in range(5)])
 
     def fail_on_second_chunk(phase: str, done: int, total: int) -> None:
@@ -224,8 +226,8 @@ async def test_an_import_that_fails_midway_writes_nothing(monkeypatch) -> None:
     assert (await transfer.import_questions(data, "x.xlsx", dry_run=False)).imported == 5
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
-async def test_an_export_imports_back_unchanged(fmt: str) -> None:
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "zip"])
+async def test_an_export_imported_again_changes_nothing(fmt: str) -> None:
     slug, name = await new_topic()
     original = [
         row(slug, unique("Ứng dụng VNeID dùng để làm gì?"), "Định danh điện tử", "Chơi game", "Nghe nhạc", correct="A",
@@ -233,21 +235,19 @@ async def test_an_export_imports_back_unchanged(fmt: str) -> None:
         row(name, unique("Dấu hiệu lừa đảo, giả mạo qua mạng: “chuyển khoản gấp”?"), "Có", "Không", correct="A,B", difficulty=1),
         row(slug, unique("Câu, có dấu phẩy; chấm phẩy và \"ngoặc kép\"\nxuống dòng"), "Ổn", "Ừ", "Đ", "ở", "ữa", "ỹ",
             correct="F", difficulty=3, active="không"),
+        row(slug, unique("Địa chỉ nào?"), "@gmail.com", "'quoted", "+84 là mã", "-5"),
     ]  # fmt: skip
-    assert (await transfer.import_questions(xlsx(original), "goc.xlsx", dry_run=False)).imported == 3
+    assert (await transfer.import_questions(xlsx(original), "goc.xlsx", dry_run=False)).imported == 4
     before = await export.export_rows(slug)
+    stored = await questions_of(slug)
     exported = await export.export_file(fmt, slug)
-    if fmt == "csv":
-        assert exported.startswith(b"\xef\xbb\xbf")
-    else:
-        assert exported.startswith(b"PK\x03\x04")
-    ids = [q["id"] for q in await questions_of(slug)]
-    await Option.delete().where(Option.question.is_in(ids))
-    await Question.delete().where(Question.id.is_in(ids))
+    assert exported.startswith(b"\xef\xbb\xbf" if fmt == "csv" else b"PK\x03\x04")
+    checked = await transfer.import_questions(exported, f"xuat.{fmt}", dry_run=True)
+    assert checked.ok and (checked.new, checked.changed, checked.unchanged) == (0, 0, 4), checked.lines()
     report = await transfer.import_questions(exported, f"xuat.{fmt}", dry_run=False)
-    assert report.ok and report.imported == 3, report.lines()
-    assert await export.export_rows(slug) == before
-    assert await export.export_file(fmt, slug) == exported or fmt == "xlsx"  # xlsx zips carry timestamps
+    assert report.ok and (report.imported, report.changed, report.unchanged) == (0, 0, 4), report.lines()
+    assert await questions_of(slug) == stored and await export.export_rows(slug) == before
+    assert await export.export_file(fmt, slug) == exported or fmt != "csv"  # xlsx zips carry timestamps
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -297,7 +297,7 @@ async def test_an_organiser_checks_a_file_then_confirms_the_import(client) -> No
     assert bad.status_code == 422 and "Dòng 3: cần ít nhất 2 phương án trả lời." in bad.text and "Xác nhận" not in bad.text
     assert (await upload(client, PNG, "anh.xlsx")).status_code == 422
     good = await upload(client, xlsx([row(slug, unique(f"Câu web {i}")) for i in range(4)]), "tot.xlsx")
-    assert good.status_code == 200 and "Xác nhận nhập 4 câu hỏi" in good.text and not await questions_of(slug)
+    assert good.status_code == 200 and "Xác nhận: thêm 4, sửa 0 câu hỏi" in good.text and not await questions_of(slug)
     token = good.text.split('name="token" value="')[1].split('"')[0]
     done = await client.post("/staff/questions/transfer/confirm", data={"_csrf_token": csrf_of(good.text), "token": token})
     assert done.status_code == 200 and "Đã nhập 4 câu hỏi" in done.text and len(await questions_of(slug)) == 4

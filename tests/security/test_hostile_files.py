@@ -30,6 +30,7 @@ NOT_SPREADSHEET = "Tệp không phải bảng tính .xlsx hoặc .csv đọc đ�
 ENCODING = "Tệp CSV không ở mã UTF-8."
 TOO_MANY = "Tệp có quá nhiều câu hỏi: tối đa 50.000 dòng mỗi lần nhập."
 BOMB = "Tệp bảng tính khi giải nén quá lớn (tối đa"
+UTF16 = "Tệp CSV ở mã UTF-16"
 MACRO = "Tệp có chứa macro (VBA) nên không được nhận."
 DOCTYPE = "Tệp bảng tính chứa khai báo XML không được phép (DOCTYPE/ENTITY)"
 LINKS = "Tệp có liên kết tới tệp khác (liên kết ngoài)."
@@ -98,7 +99,7 @@ def inline(ref: str, text: str) -> str:
 
 
 def header_row() -> str:
-    letters = "ABCDEFGHIJKLM"
+    letters = "ABCDEFGHIJKLMNO"
     return '<row r="1">' + "".join(inline(f"{letters[i]}1", h) for i, h in enumerate(transfer.HEADER)) + "</row>"
 
 
@@ -190,6 +191,14 @@ def plain_zip() -> bytes:
     return out.getvalue()
 
 
+def bank_zip(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
 def csv_of(*lines: str) -> str:
     return "\n".join([",".join(transfer.HEADER), *lines]) + "\n"
 
@@ -232,8 +241,8 @@ QUESTION_FILES: dict[str, tuple[Callable[[], bytes], str, str]] = {
         "ngoai.xlsx",
         FORMULA,
     ),
-    "UTF-16 CSV without a BOM": (lambda: csv_of(good_line()).encode("utf-16-le"), "u16.csv", NOT_SPREADSHEET),
-    "UTF-16 big-endian CSV": (lambda: csv_of(good_line()).encode("utf-16-be"), "u16be.csv", NOT_SPREADSHEET),
+    "UTF-16 CSV without a BOM": (lambda: csv_of(good_line()).encode("utf-16-le"), "u16.csv", UTF16),
+    "UTF-16 big-endian CSV": (lambda: csv_of(good_line()).encode("utf-16-be"), "u16be.csv", UTF16),
     # Legacy code pages cannot even hold every Vietnamese letter of the header: "?" stands in, as Excel would write.
     "Windows-1258 CSV": (
         lambda: csv_of("digital_awareness,2,Đáp án đúng là gì,Đúng,Sai,,,,,A,,,có").encode("cp1258", "replace"),
@@ -248,12 +257,33 @@ QUESTION_FILES: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "CSV with a NUL byte far down": (
         lambda: (csv_of(*[good_line() for _ in range(100)]) + "digital_awareness,2,a\x00b,Đúng,Sai,,,,,A,,,có\n").encode(),
         "nul.csv",
-        NOT_SPREADSHEET,
+        "Tệp CSV chứa ký tự rỗng (byte 0",
     ),
     "CSV cell of 200 KB": (
         lambda: csv_of(f'digital_awareness,2,"{"x" * 200_000}",Đúng,Sai,,,,,A,,,có').encode(),
         "dai.csv",
         NOT_SPREADSHEET,
+    ),
+    "a bank zip holding a zip bomb beside the sheet": (
+        lambda: bank_zip({"cau-hoi.csv": csv_of(good_line()).encode(), "images/a.png": b"\0" * (150 * 1024 * 1024)}),
+        "bom.zip",
+        BOMB,
+    ),
+    "a bank zip with two sheets": (
+        lambda: bank_zip({"a.csv": csv_of(good_line()).encode(), "b.xlsx": question_book()}),
+        "hai.zip",
+        "Tệp zip cần đúng một bảng tính",
+    ),
+    "a bank zip whose sheet is a zip bomb": (lambda: bank_zip({"cau-hoi.xlsx": zip_bomb(question_book())}), "b.zip", BOMB),
+    "a bank zip whose image is a PDF": (
+        lambda: bank_zip(
+            {
+                "cau-hoi.csv": csv_of(good_line() + ",x.png").encode(),
+                "images/x.png": b"%PDF-1.7\n1 0 obj<<>>endobj\n",
+            }
+        ),
+        "pdf.zip",
+        "ảnh “x.png”: Tệp tải lên không phải là ảnh hợp lệ",
     ),
     "a million-line CSV": (lambda: (csv_of() + "x,y\n" * 1_000_000).encode(), "trieu.csv", TOO_MANY),
     "PDF named .csv": (
