@@ -18,9 +18,20 @@ def nfc(text: str) -> str:
     return composed((text or "").strip())
 
 
-def one_line(text: str) -> str:
-    """NFC with every run of spaces made one and none at the ends: how a person's name is stored."""
-    return " ".join(composed(text).split())
+# Letters that draw nothing (the Hangul fillers, default-ignorable code points that are letters all the same):
+# a name made of them shows blank on the boards. Other invisible characters are not letters and fail the letter check.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def person_name(text: str) -> str:
+    """NFKC with every run of spaces made one: look-alike letters (mathematical bold 𝐀, fullwidth Ａ) become the
+    plain letter and NBSP or ideographic spaces a plain space, so a name cannot imitate another; tone marks stay."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def draws_blank(text: str) -> bool:
+    """True when some letter of the text shows as nothing."""
+    return any(ch in BLANK_LETTERS for ch in text)
 
 
 def same_key(text: str) -> str:

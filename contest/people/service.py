@@ -16,7 +16,7 @@ from contest.i18n import InputError
 from contest.people.phone import normalise_phone
 from contest.people.privacy import consent_version
 from contest.people.tables import GROUPS, Commune, Contestant, Province
-from contest.text import one_line
+from contest.text import draws_blank, person_name
 
 _NAME = re.compile(r"^[^\W\d_]+(?: [^\W\d_]+)*$")
 
@@ -37,10 +37,10 @@ class Registration:
 async def validate(reg: Registration) -> dict:
     """Check a registration; return clean values or raise InputError with every problem at once."""
     errors: dict[str, str] = {}
-    name = one_line(reg.full_name)
+    name = person_name(reg.full_name)
     if not 2 <= len(name) <= 100:
         errors["full_name"] = "name_required"
-    elif not _NAME.match(name):
+    elif not _NAME.match(name) or draws_blank(name):
         errors["full_name"] = "name_invalid"
     phone = normalise_phone(reg.phone or "")
     if phone is None:

@@ -16,7 +16,7 @@ from contest.people.tables import Commune
 from contest.staff.audit import audit
 from contest.staff.signin import check_password_strength, hash_password, logout_everywhere
 from contest.staff.tables import ROLES, Staff, StaffCommune
-from contest.text import one_line
+from contest.text import person_name
 
 INVITE_VALID = timedelta(days=7)
 
@@ -118,7 +118,7 @@ async def add_staff(actor_id: int, email: str, full_name: str, role: str, commun
     """An admin adds a staff account without a password; returns its id and the one-time invitation token."""
     errors: dict[str, str] = {}
     email = email.strip().lower()
-    name = one_line(full_name)
+    name = person_name(full_name)
     if not _EMAIL.match(email) or len(email) > 200:
         errors["email"] = "email_invalid"
     elif await Staff.exists().where(Staff.email == email):
