@@ -11,12 +11,12 @@ LANGUAGES = ("vi", "en")
 DEFAULT = "vi"
 
 
-@cache
 def N_(text: str) -> str:  # noqa: N802 (the name gettext's tools look for)
     """Marks a Vietnamese text for the catalog (`make i18n`); it is translated where it is shown."""
     return text
 
 
+@cache  # read once per process: every message on every page comes from here
 def catalog(lang: str) -> dict[str, dict[str, str]]:
     path = Path(__file__).parent / "locales" / f"{lang}.toml"
     with path.open("rb") as f:

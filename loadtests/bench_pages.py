@@ -194,7 +194,8 @@ PROFILE_SHARES = (
     ("PostgreSQL", ("asyncpg", "piccolo")),
     ("Redis", ("redis/",)),
     ("compression", ("brotli", "gzip", "zlib")),
-    ("middleware", ("litestar/middleware", "contest/security", "contest/compression", "before_send")),
+    ("sending", ("wrapped_send",)),  # handing the response to the server (the last Python frame before it)
+    ("middleware", ("litestar/middleware", "contest/security", "contest/compression")),
     ("serialisation", ("msgspec", "encode_json", "serialization")),
 )
 
@@ -205,7 +206,8 @@ def _py_spy() -> str | None:
 
 
 def profile_summary(raw: str) -> str:
-    """One line from py-spy's collapsed stacks: shares of samples by kind, and the busiest own-time frames."""
+    """One line from py-spy's collapsed stacks: shares of samples by kind (the frame nearest the leaf that names a
+    kind; a sample with no Python frame is the server's own native code), and the busiest own-time frames."""
     kinds: dict[str, int] = {}
     leaves: dict[str, int] = {}
     total = 0
@@ -215,10 +217,16 @@ def profile_summary(raw: str) -> str:
             continue
         n = int(count)
         total += n
-        kind = next((k for k, marks in PROFILE_SHARES if any(m in stack for m in marks)), "other")
+        frames = [f for f in stack.split(";") if not f.startswith("process ")]
+        kind = "server (native)" if not frames else "handler"
+        for frame in reversed(frames):
+            found = next((k for k, marks in PROFILE_SHARES if any(m in frame for m in marks)), None)
+            if found:
+                kind = found
+                break
         kinds[kind] = kinds.get(kind, 0) + n
-        leaf = stack.rsplit(";", 1)[-1]
-        leaves[leaf] = leaves.get(leaf, 0) + n
+        if frames:
+            leaves[frames[-1]] = leaves.get(frames[-1], 0) + n
     if not total:
         return "no samples"
     shares = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))

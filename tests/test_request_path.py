@@ -43,3 +43,22 @@ async def test_a_small_answer_is_sent_without_building_a_compressor_and_a_page_i
     page = await client.get("/", headers={"accept-encoding": "gzip, deflate, br"})
     assert page.status_code == 200 and page.headers["content-encoding"] == "br" and "</html>" in page.text
     assert page.headers["vary"] == "Accept-Encoding" and built == ["BrotliCompression"]
+
+
+async def test_messages_on_a_page_come_from_the_catalog_in_memory_not_from_disk(client, monkeypatch) -> None:
+    from contest import i18n
+
+    for lang in i18n.LANGUAGES:  # read once, whenever a process first needs it
+        i18n.message("not_identified", lang)
+    reads = []
+    real_load = i18n.tomllib.load
+
+    def load(f):  # type: ignore[no-untyped-def]
+        reads.append(f.name)
+        return real_load(f)
+
+    monkeypatch.setattr(i18n.tomllib, "load", load)
+    for lang in ("vi", "en", "vi"):
+        assert i18n.message("not_identified", lang) != "not_identified"
+    assert (await client.get("/c/no-such-contest")).status_code == 404
+    assert reads == []
