@@ -85,11 +85,13 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
         rounds = await Attempt.raw(
             "SELECT r.id, r.opens_at, r.closes_at, r.max_attempts, coalesce(r.quotas, c.quotas) AS quotas, "
             f"coalesce(r.time_limit_seconds, c.time_limit_seconds) AS time_limit_seconds, {IN_AREA} AS place_ok, "
-            f"{IN_GROUPS} AS group_ok "
+            f"{IN_GROUPS} AS group_ok, r.stopped_at, r.stop_reason, r.suspended_at, r.suspend_reason "
             "FROM round r JOIN contest c ON c.id = r.contest JOIN contestant p ON p.contest = c.id "
             "JOIN commune m ON m.code = p.commune "
             # An erased (anonymised) registration takes no more attempts.
-            "WHERE r.id = {} AND p.id = {} AND r.state <> 'draft' AND c.published AND p.erased_at IS NULL",
+            "WHERE r.id = {} AND p.id = {} AND r.state <> 'draft' AND c.published AND p.erased_at IS NULL "
+            # Held until this start commits: an organiser closing the round now waits for it (contests/stopping.py).
+            "FOR KEY SHARE OF r",
             round_id,
             contestant_id,
         )
@@ -105,6 +107,11 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
         resumable = [int(row["id"]) for row in current if row["deadline"] + _grace() >= now]
         if resumable:
             return resumable[0]
+        # An attempt in progress may be finished; a new one is refused while the organiser has stopped the round.
+        if rnd["stopped_at"] is not None:
+            raise InputError({"round": "round_stopped"}, reason=rnd["stop_reason"])
+        if rnd["suspended_at"] is not None:
+            raise InputError({"round": "round_suspended"}, reason=rnd["suspend_reason"])
         if current:
             await close_expired(now, contestant_id)
         used = await Attempt.raw(

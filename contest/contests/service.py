@@ -23,11 +23,15 @@ class RoundInfo:
     closes_at: datetime
     max_attempts: int
     results_published: bool = False
+    # Set when an organiser closed the round early or suspended it: what contestants are told.
+    stop_reason: str | None = None
+    suspend_reason: str | None = None
 
     def state(self, now: datetime) -> str:
         if now < self.opens_at:
             return "upcoming"
-        return "open" if now < self.closes_at else "closed"
+        # Closed early with attempts kept to their deadline: the close waits for them, starts do not.
+        return "open" if now < self.closes_at and self.stop_reason is None else "closed"
 
     def seconds_left(self, now: datetime) -> int:
         return max(0, int((self.closes_at - now).total_seconds()))
@@ -72,6 +76,8 @@ def _info(row: dict, rounds: list[dict]) -> ContestInfo:
                 r["closes_at"],
                 r["max_attempts"],
                 r["results_published_at"] is not None,
+                r["stop_reason"] if r["stopped_at"] is not None else None,
+                r["suspend_reason"] if r["suspended_at"] is not None else None,
             )  # fmt: skip
             for r in rounds
         ],

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from contest import clock
 from contest.attempts import service as attempts
-from contest.contests import builder, look, preview
+from contest.contests import builder, look, preview, stopping
 from contest.contests import service as contests
 from contest.contests.tables import DEFAULT_RETENTION_DAYS
 from contest.digits import is_digits, read_int
@@ -66,6 +66,18 @@ async def _round_refused(request: Request, round_id: int, exc: InputError) -> Te
     """The round page again, saying why an action was refused."""
     rnd = await contests.round_row(round_id)
     return await _round_page(await contests.contest_row(rnd["contest"]), rnd, _round_values(rnd), errors_of(request, exc), 409)
+
+
+async def _close_page(round_id: int, values: dict, errors: dict, status_code: int = 200) -> Template:
+    rnd = await contests.round_row(round_id)
+    return page(
+        "contests/builder/close.html",
+        status_code=status_code,
+        round=rnd,
+        stoppable=await stopping.in_progress(round_id),
+        values=values,
+        errors=errors,
+    )
 
 
 async def _live_page(template: str, round_id: int) -> Template:
@@ -201,6 +213,38 @@ class ContestBuilderController(Controller):
             if action is None:
                 raise InputError({"state": "state_invalid"})
             await action(staff, round_id)
+        except InputError as exc:
+            return await _round_refused(request, round_id, exc)
+        return Redirect(path=f"/staff/contests/rounds/{round_id}")
+
+    @get("/rounds/{round_id:int}/close", name="builder_close")
+    async def close_form(self, round_id: int) -> Template:
+        """The confirmation before closing a round now: how many are mid-attempt, and what happens to them."""
+        return await _close_page(round_id, {}, {})
+
+    @post("/rounds/{round_id:int}/close")
+    async def close_now(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
+        form = await request.form()
+        try:
+            if await stopping.close_now(staff, round_id, str(form.get("reason", "")), str(form.get("attempts", ""))):
+                await kick()
+        except InputError as exc:
+            return await _close_page(round_id, dict(form), errors_of(request, exc), 422)
+        return Redirect(path=f"/staff/contests/rounds/{round_id}")
+
+    @post("/rounds/{round_id:int}/suspend")
+    async def suspend(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
+        form = await request.form()
+        try:
+            await stopping.suspend(staff, round_id, str(form.get("reason", "")))
+        except InputError as exc:
+            return await _round_refused(request, round_id, exc)
+        return Redirect(path=f"/staff/contests/rounds/{round_id}")
+
+    @post("/rounds/{round_id:int}/resume")
+    async def resume(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
+        try:
+            await stopping.resume(staff, round_id)
         except InputError as exc:
             return await _round_refused(request, round_id, exc)
         return Redirect(path=f"/staff/contests/rounds/{round_id}")

@@ -79,5 +79,11 @@ class Round(Table):
     # Frozen when final results are computed: the real number of participants the prediction is judged against.
     participants_final = Integer(null=True, default=None)
     results_published_at = Timestamptz(null=True, default=None)
+    # An organiser closed the round before its time (no start from then on), or suspended it (starts refused until
+    # resumed); each with the reason contestants are shown.
+    stopped_at = Timestamptz(null=True, default=None)
+    stop_reason = Text(default="")
+    suspended_at = Timestamptz(null=True, default=None)
+    suspend_reason = Text(default="")
 
     one_number_per_contest = Unique([contest, number])

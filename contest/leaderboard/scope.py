@@ -19,6 +19,9 @@ class Scope:
     round_title: str = ""
     # The round's final results are published: its board points to them.
     results_published: bool = False
+    # Why an organiser closed the round early or suspended it, shown on its board.
+    stop_reason: str | None = None
+    suspend_reason: str | None = None
 
     @property
     def tag(self) -> str:
@@ -43,14 +46,18 @@ class Scope:
 async def round_scope(round_id: int) -> Scope | None:
     """The board scope of one round, or None when there is no such round."""
     rows = await Attempt.raw(
-        "SELECT r.title, r.results_published_at IS NOT NULL AS published, c.id, c.slug, c.title AS contest_title "
+        "SELECT r.title, r.results_published_at IS NOT NULL AS published, c.id, c.slug, c.title AS contest_title, "
+        "CASE WHEN r.stopped_at IS NOT NULL THEN r.stop_reason END AS stop_reason, "
+        "CASE WHEN r.suspended_at IS NOT NULL THEN r.suspend_reason END AS suspend_reason "
         "FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
         round_id,
     )
     if not rows:
         return None
     r = rows[0]
-    return Scope(r["id"], r["slug"], r["contest_title"], round_id, r["title"], r["published"])
+    return Scope(
+        r["id"], r["slug"], r["contest_title"], round_id, r["title"], r["published"], r["stop_reason"], r["suspend_reason"]
+    )
 
 
 async def contest_scope(slug: str) -> Scope | None:
