@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contest import clock
+from contest import clock, db
 from contest.contests.tables import Round
 from contest.db import engine
 from contest.i18n import InputError
@@ -41,7 +41,7 @@ def _reason(text: str) -> str:
 
 async def _open_round(round_id: int) -> dict:
     """The round, locked against starts until this transaction ends (a start reads it FOR KEY SHARE)."""
-    rows = await Round.raw(
+    rows = await db.raw(
         "SELECT r.id, r.number, r.state, r.opens_at, r.closes_at, r.stopped_at, r.suspended_at, c.slug "
         "FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {} FOR UPDATE OF r",
         round_id,
@@ -56,7 +56,7 @@ async def _open_round(round_id: int) -> dict:
 
 async def in_progress(round_id: int) -> Stoppable:
     """How many contestants are mid-attempt in this round now (previews not counted)."""
-    rows = await Round.raw("SELECT count(*) AS n FROM attempt WHERE round = {} AND status = 'open' AND NOT preview", round_id)
+    rows = await db.raw("SELECT count(*) AS n FROM attempt WHERE round = {} AND status = 'open' AND NOT preview", round_id)
     return Stoppable(round_id, int(rows[0]["n"]))
 
 
@@ -72,7 +72,7 @@ async def close_now(actor: StaffUser, round_id: int, reason: str, attempts: str)
         if attempts == SUBMIT_NOW:
             # Stamped now, as if the server had closed each attempt at its deadline; the status change is what makes
             # the scoring workers take each one exactly once.
-            done = await Round.raw(
+            done = await db.raw(
                 "UPDATE attempt SET status = 'submitted', submitted_at = {}, auto_submitted = true, "
                 "duration_ms = greatest(0, (extract(epoch FROM {} - started_at) * 1000)::int) "
                 "WHERE round = {} AND status = 'open' RETURNING id",
@@ -83,7 +83,7 @@ async def close_now(actor: StaffUser, round_id: int, reason: str, attempts: str)
             submitted = len(done)
             closes = now
         else:
-            last = await Round.raw(
+            last = await db.raw(
                 "SELECT max(deadline) AS last FROM attempt WHERE round = {} AND status = 'open' AND NOT preview", round_id
             )
             closes = max(now, last[0]["last"] or now)
@@ -116,7 +116,7 @@ async def suspend(actor: StaffUser, round_id: int, reason: str) -> None:
 
 async def resume(actor: StaffUser, round_id: int) -> None:
     """Accept starts again."""
-    rows = await Round.raw(
+    rows = await db.raw(
         "UPDATE round r SET suspended_at = NULL, suspend_reason = '' FROM contest c "
         "WHERE r.id = {} AND c.id = r.contest AND r.suspended_at IS NOT NULL "
         "RETURNING r.number, c.slug, (SELECT suspend_reason FROM round o WHERE o.id = r.id) AS reason",
