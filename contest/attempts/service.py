@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from contest import clock, db
-from contest.attempts.tables import Attempt
 from contest.contests.service import parse_quotas
 from contest.contests.tables import IN_AREA, IN_GROUPS
 from contest.db import engine
@@ -42,7 +41,7 @@ async def _question_ids(keys: tuple[str, ...]) -> dict[str, list[int]]:
     if hit and time.monotonic() - hit[0] < _BANK_TTL:
         return hit[1]
     topics = sorted({_draw_key(k)[0] for k in keys})
-    rows = await Attempt.raw(
+    rows = await db.raw(
         # Never a practice question: its key is public (contest/practice/service.py).
         "SELECT q.id, t.slug, q.difficulty FROM question q JOIN topic t ON t.id = q.topic "
         "WHERE q.active AND q.practice_since IS NULL AND t.slug = ANY({})",
@@ -67,7 +66,7 @@ async def draw_questions(quotas: dict[str, int]) -> list[tuple[int, list[int]]]:
             raise InputError({"round": "bank_too_small"}, topic=key)
         chosen += _rng.sample(candidates, n)
     _rng.shuffle(chosen)
-    rows = await Attempt.raw("SELECT id, question FROM option WHERE question = ANY({})", chosen)
+    rows = await db.raw("SELECT id, question FROM option WHERE question = ANY({})", chosen)
     options: dict[int, list[int]] = {q: [] for q in chosen}
     for row in rows:
         options[row["question"]].append(row["id"])
@@ -81,8 +80,8 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
     now = clock.now()
     async with engine().transaction():
         # One start at a time per contestant, so double taps cannot pass the limit or open two attempts.
-        await Attempt.raw("SELECT pg_advisory_xact_lock({})", contestant_id)
-        rounds = await Attempt.raw(
+        await db.raw("SELECT pg_advisory_xact_lock({})", contestant_id)
+        rounds = await db.raw(
             "SELECT r.id, r.opens_at, r.closes_at, r.max_attempts, coalesce(r.quotas, c.quotas) AS quotas, "
             f"coalesce(r.time_limit_seconds, c.time_limit_seconds) AS time_limit_seconds, {IN_AREA} AS place_ok, "
             f"{IN_GROUPS} AS group_ok, r.stopped_at, r.stop_reason, r.suspended_at, r.suspend_reason "
@@ -103,7 +102,7 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
             raise InputError({"round": "not_eligible_place"})
         if not rnd["group_ok"]:
             raise InputError({"round": "not_eligible_group"})
-        current = await Attempt.raw("SELECT id, deadline FROM attempt WHERE contestant = {} AND status = 'open'", contestant_id)
+        current = await db.raw("SELECT id, deadline FROM attempt WHERE contestant = {} AND status = 'open'", contestant_id)
         resumable = [int(row["id"]) for row in current if row["deadline"] + _grace() >= now]
         if resumable:
             return resumable[0]
@@ -114,9 +113,7 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
             raise InputError({"round": "round_suspended"}, reason=rnd["suspend_reason"])
         if current:
             await close_expired(now, contestant_id)
-        used = await Attempt.raw(
-            "SELECT count(*) AS n FROM attempt WHERE contestant = {} AND round = {}", contestant_id, round_id
-        )
+        used = await db.raw("SELECT count(*) AS n FROM attempt WHERE contestant = {} AND round = {}", contestant_id, round_id)
         if used[0]["n"] >= rnd["max_attempts"]:
             raise InputError({"round": "attempt_limit"}, max=rnd["max_attempts"])
         deadline = min(now + timedelta(seconds=rnd["time_limit_seconds"]), rnd["closes_at"])
@@ -129,7 +126,7 @@ async def create_attempt(
 ) -> int:
     """Draw the questions and store the attempt with its items (the caller checked the rules)."""
     drawn = await draw_questions(quotas)
-    inserted = await Attempt.raw(
+    inserted = await db.raw(
         "INSERT INTO attempt (round, contestant, status, started_at, deadline, auto_submitted, total, preview) "
         "VALUES ({}, {}, 'open', {}, {}, false, {}, {}) RETURNING id",
         round_id,
@@ -140,7 +137,7 @@ async def create_attempt(
         preview,
     )
     attempt_id = int(inserted[0]["id"])
-    await Attempt.raw(
+    await db.raw(
         "INSERT INTO attempt_item (attempt, position, question, option_ids) "
         "SELECT {}, p, q, string_to_array(o, ',')::int[] FROM unnest({}::int[], {}::int[], {}::text[]) AS t(p, q, o)",
         attempt_id,
@@ -154,7 +151,7 @@ async def create_attempt(
 async def close_expired(now: datetime | None = None, contestant_id: int | None = None) -> int:
     """Auto-submit attempts whose deadline and grace have passed (one contestant's, or all); stamped at the deadline."""
     now = now or clock.now()
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "UPDATE attempt SET status = 'submitted', submitted_at = deadline, auto_submitted = true, "
         "duration_ms = (extract(epoch FROM deadline - started_at) * 1000)::int "
         "WHERE status = 'open' AND deadline < {} AND ({}::bigint IS NULL OR contestant = {}) RETURNING id",
@@ -193,7 +190,7 @@ class AttemptView:
 
 async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = True) -> AttemptView:
     """The attempt as its contestant sees it: questions and options in their order, never the key."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT a.id, a.round, a.contestant, a.status, a.deadline, a.prediction, r.ask_prediction "
         "FROM attempt a JOIN round r ON r.id = a.round WHERE a.id = {} AND a.contestant = {}",
         attempt_id,
@@ -207,13 +204,13 @@ async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = T
         a["id"], a["round"], a["contestant"], a["status"], a["deadline"], left, a["prediction"], a["ask_prediction"]
     )
     if with_items:
-        items = await Attempt.raw(
+        items = await db.raw(
             "SELECT i.position, i.option_ids, i.chosen, q.text, q.image FROM attempt_item i JOIN question q ON q.id = i.question "
             "WHERE i.attempt = {} ORDER BY i.position",
             attempt_id,
         )
         option_ids = [o for item in items for o in item["option_ids"]]
-        texts = {r["id"]: r["text"] for r in await Attempt.raw("SELECT id, text FROM option WHERE id = ANY({})", option_ids)}
+        texts = {r["id"]: r["text"] for r in await db.raw("SELECT id, text FROM option WHERE id = ANY({})", option_ids)}
         view.items = [
             ItemView(i["position"], i["text"], [(o, texts[o]) for o in i["option_ids"]], i["chosen"], i["image"]) for i in items
         ]
@@ -260,7 +257,7 @@ async def save_answer(attempt_id: int, contestant_id: int, position: int, option
 
 async def _explain_refusal(attempt_id: int, contestant_id: int, position: int, now: datetime) -> None:
     """Why a write was refused (the slow path only)."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT a.status, a.deadline, (SELECT count(*) FROM attempt_item i WHERE i.attempt = a.id AND i.position = {}) "
         "AS has_item FROM attempt a WHERE a.id = {} AND a.contestant = {}",
         position,
@@ -363,7 +360,7 @@ async def submit(attempt_id: int, contestant_id: int) -> Submitted:
 
 async def attempts_of(contestant_id: int, round_id: int) -> list[dict]:
     """A contestant's attempts in a round, oldest first."""
-    return await Attempt.raw(
+    return await db.raw(
         "SELECT id, status, correct, total, duration_ms, submitted_at FROM attempt "
         "WHERE contestant = {} AND round = {} ORDER BY id",
         contestant_id,
@@ -385,7 +382,7 @@ class ReviewItem:
 
 async def review(attempt_id: int, contestant_id: int) -> list[ReviewItem] | None:
     """The attempt with the key and explanations, once its round has closed (None before: the key stays hidden)."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT i.position, q.text, q.explanation, i.chosen, i.option_ids, r.closes_at FROM attempt a "
         "JOIN round r ON r.id = a.round JOIN attempt_item i ON i.attempt = a.id JOIN question q ON q.id = i.question "
         "WHERE a.id = {} AND a.contestant = {} AND a.status <> 'open' ORDER BY i.position",
@@ -395,7 +392,7 @@ async def review(attempt_id: int, contestant_id: int) -> list[ReviewItem] | None
     if not rows or clock.now() < rows[0]["closes_at"]:
         return None
     option_ids = [o for row in rows for o in row["option_ids"]]
-    options = {r["id"]: r for r in await Attempt.raw("SELECT id, text, is_correct FROM option WHERE id = ANY({})", option_ids)}
+    options = {r["id"]: r for r in await db.raw("SELECT id, text, is_correct FROM option WHERE id = ANY({})", option_ids)}
     return [
         ReviewItem(
             row["position"],

@@ -11,9 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contest import clock
+from contest import clock, db
 from contest.certificates import render
-from contest.certificates.tables import CertificateDesign
 from contest.contests.service import contest_row
 from contest.contests.tables import COLLECTIVE_SORTS
 from contest.digits import is_digits, read_int
@@ -57,7 +56,7 @@ def _version(values: dict[str, Any]) -> str:
 
 async def design_of(contest_id: int) -> dict[str, Any]:
     """The contest's design, or the built-in one when the organiser has not set anything."""
-    rows = await CertificateDesign.raw("SELECT * FROM certificate_design WHERE contest = {}", contest_id)
+    rows = await db.raw("SELECT * FROM certificate_design WHERE contest = {}", contest_id)
     values = {**DEFAULTS, **(rows[0] if rows else {})}
     values["version"] = values["version"] or _version(values)
     return values
@@ -120,7 +119,7 @@ async def save_design(
     values["version"] = _version(values)
     values["updated_at"] = clock.now()
     columns = list(values)
-    await CertificateDesign.raw(
+    await db.raw(
         f"INSERT INTO certificate_design (contest, {', '.join(columns)}) VALUES ({{}}, {', '.join('{}' for _ in columns)}) "
         f"ON CONFLICT (contest) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in columns)}",
         contest_id,

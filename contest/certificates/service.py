@@ -14,8 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from contest import clock
-from contest.certificates.tables import Certificate
+from contest import clock, db
 from contest.db import fetch
 from contest.i18n import InputError
 from contest.leaderboard.collective import count_collective, ranked
@@ -103,7 +102,7 @@ class AwardReport:
 
 
 async def _round(round_id: int) -> dict:
-    rows = await Certificate.raw(
+    rows = await db.raw(
         "SELECT r.id, r.contest, r.number, r.title, r.pass_mark, r.results_published_at, r.state, c.title AS contest_title, "
         "coalesce(d.award_participation, true) AS award_participation, coalesce(d.collective_top, 3) AS collective_top, "
         "coalesce(d.collective_by, 'people') AS collective_by "
@@ -172,7 +171,7 @@ async def award_participation(contestant_id: int, round_id: int) -> str | None:
     if rnd["pass_mark"] is None or not rnd["award_participation"]:
         return None
     await fetch(_PARTICIPATION_SQL, clock.now(), round_id, rnd["pass_mark"], contestant_id, contestant_id)
-    rows = await Certificate.raw(
+    rows = await db.raw(
         "SELECT code FROM certificate WHERE contest = {} AND kind = 'participation' AND subject = {}",
         rnd["contest"],
         f"p:{contestant_id}",
@@ -203,7 +202,7 @@ async def by_code(code: str) -> dict | None:
     code = clean_code(code)
     if len(code) != 20:
         return None
-    rows = await Certificate.raw(_CERT_SQL + "WHERE x.code = {}", code)
+    rows = await db.raw(_CERT_SQL + "WHERE x.code = {}", code)
     return rows[0] if rows else None
 
 
@@ -225,18 +224,18 @@ async def of_round(
     """A round's certificates for the organiser's list (optionally one kind or one commune)."""
     where, args = _round_filter(round_id, kind, commune)
     order = " ORDER BY CASE x.kind WHEN 'collective' THEN 0 WHEN 'prize' THEN 1 ELSE 2 END, x.id LIMIT {} OFFSET {}"
-    return await Certificate.raw(_CERT_SQL + where + order, *args, limit, offset)
+    return await db.raw(_CERT_SQL + where + order, *args, limit, offset)
 
 
 async def valid_of_round(round_id: int, kind: str | None = None, commune: int | None = None) -> list[dict]:
     """Every certificate of a round that is not revoked, by commune then holder: what a round's zip holds."""
     where, args = _round_filter(round_id, kind, commune)
-    return await Certificate.raw(_CERT_SQL + where + " AND x.revoked_at IS NULL ORDER BY m.name, x.kind, x.holder, x.id", *args)
+    return await db.raw(_CERT_SQL + where + " AND x.revoked_at IS NULL ORDER BY m.name, x.kind, x.holder, x.id", *args)
 
 
 async def counts_of_round(round_id: int) -> dict[str, int]:
     """How many certificates of each kind a round has awarded (revoked ones apart)."""
-    rows = await Certificate.raw(
+    rows = await db.raw(
         "SELECT kind, count(*) FILTER (WHERE revoked_at IS NULL) AS valid, count(*) FILTER (WHERE revoked_at IS NOT NULL) "
         "AS revoked FROM certificate WHERE round = {} GROUP BY kind",
         round_id,
@@ -261,7 +260,7 @@ async def revoke(actor: StaffUser, code: str, reason: str) -> None:
         raise InputError({"code": "cert_not_found"})
     if cert["revoked_at"] is not None:
         raise InputError({"code": "cert_already_revoked"})
-    await Certificate.raw(
+    await db.raw(
         "UPDATE certificate SET revoked_at = {}, revoke_reason = {}, revoked_by = {} WHERE id = {} AND revoked_at IS NULL",
         clock.now(),
         reason,
@@ -274,7 +273,7 @@ async def revoke(actor: StaffUser, code: str, reason: str) -> None:
 async def for_result_page(contestant_id: int, round_id: int) -> list[dict]:
     """The contestant's certificates of this round's contest, awarding participation first if the round earns it."""
     await award_participation(contestant_id, round_id)
-    rows = await Certificate.raw(
+    rows = await db.raw(
         _CERT_SQL + "WHERE x.contestant = {} AND x.contest = (SELECT contest FROM round WHERE id = {}) "
         "ORDER BY CASE x.kind WHEN 'prize' THEN 0 ELSE 1 END, x.id",
         contestant_id,

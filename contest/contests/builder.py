@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from contest import clock
-from contest.attempts.tables import Attempt
+from contest import clock, db
 from contest.clock import VN_TZ
 from contest.contests.service import contest_row, round_row
 from contest.contests.tables import DEFAULT_RETENTION_DAYS, Contest, Round
@@ -160,7 +159,7 @@ async def set_contest_published(actor: StaffUser, contest_id: int, published: bo
 async def _attempts_in(contest_id: int, inheriting: list[str]) -> bool:
     """Whether a round using the contest's own value of these fields has a real attempt."""
     nulls = " OR ".join(f"r.{field} IS NULL" for field in inheriting)
-    rows = await Attempt.raw(
+    rows = await db.raw(
         f"SELECT 1 FROM attempt a JOIN round r ON r.id = a.round WHERE r.contest = {{}} AND NOT a.preview AND ({nulls}) LIMIT 1",
         contest_id,
     )
@@ -184,7 +183,7 @@ class Shortfall:
 
 async def bank_counts() -> dict[str, dict[int, int]]:
     """Active questions per topic slug and difficulty that contests may draw (practice questions are public)."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT t.slug, q.difficulty, count(*) AS n FROM question q JOIN topic t ON t.id = q.topic "
         "WHERE q.active AND q.practice_since IS NULL GROUP BY t.slug, q.difficulty"
     )
@@ -195,7 +194,7 @@ async def bank_counts() -> dict[str, dict[int, int]]:
 
 
 async def topics() -> list[dict]:
-    return await Attempt.raw("SELECT slug, name FROM topic ORDER BY id")
+    return await db.raw("SELECT slug, name FROM topic ORDER BY id")
 
 
 async def bank_can_fill(quotas: Mapping[str, int]) -> list[Shortfall]:
@@ -281,7 +280,7 @@ def read_round(form: Mapping[str, Any], names: list[str], counts: list[str]) -> 
 async def create_round(actor: StaffUser, contest_id: int, values: dict[str, Any]) -> int:
     """Add a draft round, numbered after the last one."""
     contest = await contest_row(contest_id)
-    last = await Round.raw("SELECT coalesce(max(number), 0) AS n FROM round WHERE contest = {}", contest_id)
+    last = await db.raw("SELECT coalesce(max(number), 0) AS n FROM round WHERE contest = {}", contest_id)
     rows = await Round.insert(
         Round(
             contest=contest_id,

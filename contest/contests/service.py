@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from contest import clock
-from contest.attempts.tables import Attempt
+from contest import clock, db
 from contest.contests.tables import Contest, Round
 from contest.i18n import InputError
 
@@ -118,7 +117,7 @@ async def round_of(round_id: int) -> dict | None:
 
 async def contests() -> list[dict]:
     """Every contest, newest first, with its round count."""
-    return await Contest.raw(
+    return await db.raw(
         "SELECT c.id, c.slug, c.title, c.published, (SELECT count(*) FROM round r WHERE r.contest = c.id) AS rounds "
         "FROM contest c ORDER BY c.id DESC"
     )
@@ -135,7 +134,7 @@ async def contest_row(contest_id: int) -> dict:
 
 async def round_row(round_id: int) -> dict:
     """A round with its contest's slug and title, its quotas parsed and whether it has real attempts."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT r.*, c.slug AS contest_slug, c.title AS contest_title, c.quotas AS contest_quotas, "
         "c.time_limit_seconds AS contest_time_limit, c.published AS contest_published, "
         "EXISTS (SELECT 1 FROM attempt a WHERE a.round = r.id AND NOT a.preview) AS has_attempts "

@@ -20,7 +20,7 @@ import fontpkg.pil
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
-from contest.attempts.tables import Attempt
+from contest import db
 from contest.contests.look import SITE_PRIMARY, rgb
 from contest.i18n import DEFAULT, message
 from contest.people.phone import short_name
@@ -67,7 +67,7 @@ class Card:
 
 async def card_of(attempt_id: int, contestant_id: int, lang: str = DEFAULT) -> Card | None:
     """The card of a scored attempt, for its own contestant only (None otherwise: not theirs, a preview, not scored)."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT a.correct, a.total, p.full_name, m.name AS commune_name, r.title AS round_title, c.title, c.logo, "
         "c.brand_primary, c.brand_accent FROM attempt a JOIN contestant p ON p.id = a.contestant "
         "JOIN commune m ON m.code = p.commune JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest "

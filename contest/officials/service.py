@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from contest import clock, xlsx
+from contest import clock, db, xlsx
 from contest.clock import VN_TZ
 from contest.i18n import DEFAULT, N_
-from contest.people.tables import Commune
 from contest.text import composed, fold
 from contest.translations import translations
 
@@ -92,7 +91,7 @@ def today() -> date:
 
 async def contests() -> list[dict]:
     """Published contests, newest first (by their first round's opening, then by creation)."""
-    return await Commune.raw(
+    return await db.raw(
         "SELECT c.id, c.title, c.slug, min(r.opens_at) AS opens_at FROM contest c "
         "LEFT JOIN round r ON r.contest = c.id AND r.state <> 'draft' WHERE c.published "
         "GROUP BY c.id ORDER BY min(r.opens_at) DESC NULLS LAST, c.id DESC"
@@ -108,7 +107,7 @@ async def pick_contest(contest_id: int | None) -> dict | None:
 
 async def commune(code: int) -> dict | None:
     """A commune with its province, or None."""
-    rows = await Commune.raw(
+    rows = await db.raw(
         "SELECT m.code, m.name, m.province, v.name AS province_name FROM commune m JOIN province v ON v.code = m.province "
         "WHERE m.code = {}",
         code,
@@ -118,7 +117,7 @@ async def commune(code: int) -> dict | None:
 
 async def communes_named(codes: list[int] | tuple[int, ...]) -> list[dict]:
     """These communes (code, name, province name), by name."""
-    return await Commune.raw(
+    return await db.raw(
         "SELECT m.code, m.name, v.name AS province_name FROM commune m JOIN province v ON v.code = m.province "
         "WHERE m.code = ANY({}) ORDER BY m.name",
         list(codes),
@@ -127,7 +126,7 @@ async def communes_named(codes: list[int] | tuple[int, ...]) -> list[dict]:
 
 async def search_communes(text: str, limit: int = 30) -> list[dict]:
     """Communes whose name matches, without caring about accents ("thuy nguyen" finds "Thuỷ Nguyên")."""
-    rows = await Commune.raw(
+    rows = await db.raw(
         "SELECT m.code, m.name, v.name AS province_name FROM commune m JOIN province v ON v.code = m.province "
         "ORDER BY v.name, m.name"
     )
@@ -143,7 +142,7 @@ def _where(commune: int | None) -> tuple[str, list[Any]]:
 async def daily(contest_id: int, commune: int | None = None) -> list[DayCount]:
     """People who took part and attempts, per day of the contest's period up to today (days without anyone included)."""
     where, args = _where(commune)
-    rows = await Commune.raw(
+    rows = await db.raw(
         f"SELECT (a.started_at AT TIME ZONE '{VN_TZ.key}')::date AS day, count(DISTINCT a.contestant) AS people, "
         f"count(*) AS attempts FROM attempt a JOIN contestant p ON p.id = a.contestant "
         f"WHERE p.contest = {{}} AND {_COUNTED}{where} GROUP BY 1",
@@ -151,7 +150,7 @@ async def daily(contest_id: int, commune: int | None = None) -> list[DayCount]:
         *args,
     )
     counted = {r["day"]: r for r in rows}
-    period = await Commune.raw(
+    period = await db.raw(
         f"SELECT (min(opens_at) AT TIME ZONE '{VN_TZ.key}')::date AS first, "
         f"(max(closes_at) AT TIME ZONE '{VN_TZ.key}')::date AS last "
         "FROM round WHERE contest = {} AND state <> 'draft'",
@@ -176,7 +175,7 @@ async def daily(contest_id: int, commune: int | None = None) -> list[DayCount]:
 
 async def commune_ranking(contest_id: int, province: int) -> list[CommuneRank]:
     """Every commune of a province by people who took part, most first; equal counts share a rank."""
-    rows = await Commune.raw(
+    rows = await db.raw(
         "SELECT m.code, m.name, count(DISTINCT a.contestant) AS people, count(a.id) AS attempts FROM commune m "
         "LEFT JOIN contestant p ON p.commune = m.code AND p.contest = {} "
         f"LEFT JOIN attempt a ON a.contestant = p.id AND {_COUNTED} "
@@ -194,11 +193,11 @@ async def commune_ranking(contest_id: int, province: int) -> list[CommuneRank]:
 
 async def contest_provinces(contest_id: int) -> list[dict]:
     """The provinces a contest ranks communes in: those named by its rules, else those its contestants come from."""
-    rules = await Commune.raw("SELECT provinces FROM contest WHERE id = {}", contest_id)
+    rules = await db.raw("SELECT provinces FROM contest WHERE id = {}", contest_id)
     named = list(rules[0]["provinces"] or []) if rules else []
     if named:
-        return await Commune.raw("SELECT code, name FROM province WHERE code = ANY({}) ORDER BY name", named)
-    return await Commune.raw(
+        return await db.raw("SELECT code, name FROM province WHERE code = ANY({}) ORDER BY name", named)
+    return await db.raw(
         "SELECT v.code, v.name FROM province v WHERE v.code IN "
         "(SELECT m.province FROM contestant p JOIN commune m ON m.code = p.commune WHERE p.contest = {}) ORDER BY v.name",
         contest_id,
@@ -210,7 +209,7 @@ async def summary(contest: dict, code: int | None = None) -> Summary:
     where, args = _where(code)
     contest_id = contest["id"]
     now_day = today()
-    totals = await Commune.raw(
+    totals = await db.raw(
         f"""WITH counted AS (
               SELECT a.contestant, a.correct, a.duration_ms, (a.started_at AT TIME ZONE '{VN_TZ.key}')::date AS day
               FROM attempt a JOIN contestant p ON p.id = a.contestant
@@ -257,7 +256,7 @@ async def summary(contest: dict, code: int | None = None) -> Summary:
 async def contestants(contest_id: int, code: int, page: int = 1, size: int | None = PAGE_SIZE) -> list[ContestantRow]:
     """A commune's contestants in a contest, best first (more correct, then shorter time), then by name."""
     limit = f" LIMIT {int(size)} OFFSET {max(0, page - 1) * int(size)}" if size else ""
-    rows = await Commune.raw(
+    rows = await db.raw(
         f"""SELECT p.id, p.full_name, p.phone, p.birth_year, p."group", p.created_at,
                    coalesce(n.attempts, 0) AS attempts, b.correct, b.duration_ms
             FROM contestant p

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 
+from contest import db
 from contest.contests.tables import Contest
 from contest.i18n import InputError
-from contest.people.tables import Contestant
 from contest.staff.audit import audit
 from contest.staff.tables import AuditEntry
 from contest.text import composed, fold
@@ -108,7 +108,7 @@ class DuplicateGroup:
 
 async def _keyed(sql: str, *params: object) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
-    for row in await Contestant.raw(sql, *params):
+    for row in await db.raw(sql, *params):
         out.setdefault(str(row["key"]), []).append(row["id"])
     return out
 
@@ -145,7 +145,7 @@ async def duplicate_groups(
     """Every flagged group of a contest with its people; groups not reviewed (or grown since) first."""
     found = await _signal_groups(contest_id, ip_threshold, ip_window)
     ids = sorted({i for _, _, group in found for i in group})
-    people = {row["id"]: row for row in await Contestant.raw(_PEOPLE_SQL, ids)} if ids else {}
+    people = {row["id"]: row for row in await db.raw(_PEOPLE_SQL, ids)} if ids else {}
     reviews = await _reviews(contest_id)
     groups = []
     for signal, key, members in found:
@@ -183,7 +183,7 @@ async def contest_named(contest_id: int) -> dict | None:
 
 async def contests_with_counts() -> list[dict]:
     """Every contest, newest first: the organisers' way into the duplicate pages."""
-    return await Contest.raw(
+    return await db.raw(
         "SELECT c.id, c.slug, c.title, (SELECT count(*) FROM contestant p WHERE p.contest = c.id) AS people "
         "FROM contest c ORDER BY c.id DESC"
     )

@@ -14,14 +14,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from contest import clock, keys
+from contest import clock, db, keys
 from contest.certificates.files import forget_renders
 from contest.contests.tables import DEFAULT_RETENTION_DAYS
 from contest.db import engine
 from contest.i18n import InputError
 from contest.people.duplicates import REVIEWED
 from contest.people.phone import ERASED_NAME, normalise_phone
-from contest.people.tables import Contestant
 from contest.redis import async_redis
 from contest.settings import ROOT
 from contest.staff.audit import audit
@@ -53,7 +52,7 @@ def placeholder_phone(contestant_id: int) -> str:
 
 async def retention_days(contest_id: int) -> int:
     """How many days a contest keeps personal data after its last round's results are published."""
-    row = await Contestant.raw("SELECT retention_days FROM contest WHERE id = {}", contest_id)
+    row = await db.raw("SELECT retention_days FROM contest WHERE id = {}", contest_id)
     return int(row[0]["retention_days"]) if row else DEFAULT_RETENTION_DAYS
 
 
@@ -119,11 +118,11 @@ def _phone(raw: str) -> str:
 async def held_about(raw_phone: str) -> Held:
     """Registrations, attempts, results and certificates of the person with this phone (any written form)."""
     held = Held(_phone(raw_phone))
-    held.registrations = await Contestant.raw(_REGISTRATIONS_SQL, held.phone)
+    held.registrations = await db.raw(_REGISTRATIONS_SQL, held.phone)
     if held.ids:
-        held.attempts = await Contestant.raw(_ATTEMPTS_SQL, held.ids)
-        held.results = await Contestant.raw(_RESULTS_SQL, held.ids)
-        held.certificates = await Contestant.raw(_CERTIFICATES_SQL, held.ids)
+        held.attempts = await db.raw(_ATTEMPTS_SQL, held.ids)
+        held.results = await db.raw(_RESULTS_SQL, held.ids)
+        held.certificates = await db.raw(_CERTIFICATES_SQL, held.ids)
     return held
 
 
@@ -141,7 +140,7 @@ async def export_person(actor: StaffUser, raw_phone: str) -> tuple[str, bytes]:
     if not held.ids:
         raise InputError({"phone": "privacy_nothing_held"})
     answers: dict[int, list[dict]] = {}
-    for row in await Contestant.raw(_ANSWERS_SQL, [a["id"] for a in held.attempts]):
+    for row in await db.raw(_ANSWERS_SQL, [a["id"] for a in held.attempts]):
         answers.setdefault(row["attempt"], []).append({k: _plain(v) for k, v in row.items() if k != "attempt"})
     now = clock.now()
     document = {
@@ -191,9 +190,9 @@ async def _anonymise(ids: list[int]) -> tuple[int, set[int]]:
     if not ids:
         return 0, set()
     async with engine().transaction():
-        erased = await Contestant.raw(_ERASE_SQL, ERASED_NAME, clock.now(), ids, [placeholder_phone(i) for i in ids])
-        certificates = await Contestant.raw(_CERTIFICATE_HOLDER_SQL, ERASED_NAME, ids)
-        await Contestant.raw(_REVIEW_KEY_SQL, ERASED_NAME, REVIEWED, ids)
+        erased = await db.raw(_ERASE_SQL, ERASED_NAME, clock.now(), ids, [placeholder_phone(i) for i in ids])
+        certificates = await db.raw(_CERTIFICATE_HOLDER_SQL, ERASED_NAME, ids)
+        await db.raw(_REVIEW_KEY_SQL, ERASED_NAME, REVIEWED, ids)
     forget_renders(certificates)
     return len(erased), {r["contest"] for r in erased}
 
@@ -202,7 +201,7 @@ async def _drop_board_fragments(contests: set[int]) -> None:
     """Public board fragments are cached a few seconds with names in them: drop those of these contests now."""
     if not contests:
         return
-    rounds = await Contestant.raw("SELECT id FROM round WHERE contest = ANY({}::int[])", sorted(contests))
+    rounds = await db.raw("SELECT id FROM round WHERE contest = ANY({}::int[])", sorted(contests))
     prefixes = tuple(keys.board_fragment(scope, "") for scope in [*(str(r["id"]) for r in rounds), *(f"c{c}" for c in contests)])
     r = async_redis()
     async for key in r.scan_iter(match=keys.board_fragment("*", "*"), count=1000):
@@ -270,7 +269,7 @@ class PurgeReport:
 
 async def expired_contests(now: datetime | None = None) -> list[int]:
     """Contests whose last round's results were published more than their retention_days ago."""
-    return [r["id"] for r in await Contestant.raw(_EXPIRED_SQL, now or clock.now())]
+    return [r["id"] for r in await db.raw(_EXPIRED_SQL, now or clock.now())]
 
 
 async def purge(dry_run: bool = False, batch: int = PURGE_BATCH) -> PurgeReport:
@@ -278,12 +277,12 @@ async def purge(dry_run: bool = False, batch: int = PURGE_BATCH) -> PurgeReport:
     contests = await expired_contests()
     if not contests:
         return PurgeReport([], 0, 0, dry_run)
-    waiting = int((await Contestant.raw(_WAITING_SQL, contests, contests))[0]["n"])
+    waiting = int((await db.raw(_WAITING_SQL, contests, contests))[0]["n"])
     if dry_run:
-        due = int((await Contestant.raw(_DUE_COUNT_SQL, contests, contests))[0]["n"])
+        due = int((await db.raw(_DUE_COUNT_SQL, contests, contests))[0]["n"])
         return PurgeReport(contests, due, waiting, True)
     anonymised, touched = 0, set[int]()
-    while ids := [r["id"] for r in await Contestant.raw(_DUE_SQL, contests, contests, batch)]:
+    while ids := [r["id"] for r in await db.raw(_DUE_SQL, contests, contests, batch)]:
         count, where = await _anonymise(ids)
         anonymised, touched = anonymised + count, touched | where
     await _drop_board_fragments(touched)

@@ -177,13 +177,13 @@ async def load_communes(province_codes: list[int] | None = None) -> int:
     wanted = [p for p in VnProvince.iter_all() if province_codes is None or int(p.code) in province_codes]
     prov_rows = [(int(p.code), p.name) for p in wanted]
     ward_rows = [(int(w.code), w.name, int(p.code)) for p in wanted for w in VnWard.iter_by_province(p.code)]
-    await Province.raw(
+    await db.raw(
         "INSERT INTO province (code, name) SELECT * FROM unnest({}::int[], {}::text[]) "
         "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name",
         [r[0] for r in prov_rows],
         [r[1] for r in prov_rows],
     )
-    await Commune.raw(
+    await db.raw(
         "INSERT INTO commune (code, name, province) SELECT * FROM unnest({}::int[], {}::text[], {}::int[]) "
         "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, province = EXCLUDED.province",
         [r[0] for r in ward_rows],

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from contest import clock
+from contest import clock, db
 from contest.contests.builder import bank_can_fill, read_quotas
 from contest.contests.service import round_row
 from contest.contests.tables import Contest
@@ -29,7 +29,6 @@ from contest.practice.service import (
     showable_params,
 )
 from contest.practice.tables import PracticeSet
-from contest.questions.tables import Question
 from contest.staff.audit import audit
 from contest.staff.signin import StaffUser
 from contest.text import nfc
@@ -109,7 +108,7 @@ async def bank_questions(topic: str) -> list[BankQuestion]:
     """A topic's active questions with where each stands: in contests, released (waiting, held back, shown)."""
     now = clock.now()
     released_before = now - PUBLIC_AFTER
-    rows = await Question.raw(
+    rows = await db.raw(
         "SELECT q.id, q.text, q.difficulty, q.practice_since, (SELECT max(h.closes_at) FROM (" + HOLDING_ROUNDS + ") h) "
         "AS held_until FROM question q JOIN topic t ON t.id = q.topic WHERE q.active AND t.slug = {} ORDER BY q.id",
         *holding_params(now),
@@ -133,7 +132,7 @@ async def bank_questions(topic: str) -> list[BankQuestion]:
 
 async def practice_counts() -> dict[str, dict[str, int]]:
     """Per topic slug: questions released for practice, and how many of them practice may show now."""
-    rows = await Question.raw(
+    rows = await db.raw(
         "SELECT t.slug, count(*) AS released, count(*) FILTER (WHERE " + SHOWABLE + ") AS shown "
         "FROM question q JOIN topic t ON t.id = q.topic WHERE q.active AND q.practice_since IS NOT NULL GROUP BY t.slug",
         *showable_params(clock.now()),
@@ -157,13 +156,13 @@ async def release(actor: StaffUser, question_ids: list[str]) -> int:
     now = clock.now()
     async with engine().transaction():
         # FOR UPDATE waits for starts drawing these questions (their attempt items lock the rows), as edits do.
-        rows = await Question.raw("SELECT id, active, practice_since FROM question WHERE id = ANY({}) FOR UPDATE", ids)
+        rows = await db.raw("SELECT id, active, practice_since FROM question WHERE id = ANY({}) FOR UPDATE", ids)
         inactive = [r["id"] for r in rows if not r["active"]]
         if inactive or len(rows) != len(ids):
             raise InputError({"questions": "practice_release_inactive"}, question=(inactive or ids)[0])
         fresh = [r["id"] for r in rows if r["practice_since"] is None]
-        await Question.raw("UPDATE question SET practice_since = {} WHERE id = ANY({})", now, fresh)
-        live = await Question.raw("SELECT id FROM round WHERE state = 'published' AND closes_at > {} ORDER BY opens_at, id", now)
+        await db.raw("UPDATE question SET practice_since = {} WHERE id = ANY({})", now, fresh)
+        live = await db.raw("SELECT id FROM round WHERE state = 'published' AND closes_at > {} ORDER BY opens_at, id", now)
         for rnd in live:
             row = await round_row(rnd["id"])
             short = await bank_can_fill(row["draw"])
@@ -188,7 +187,7 @@ async def withdraw(actor: StaffUser, question_ids: list[str]) -> int:
     now = clock.now()
     released_before = now - PUBLIC_AFTER
     async with engine().transaction():
-        rows = await Question.raw(
+        rows = await db.raw(
             "SELECT q.id, q.practice_since, EXISTS ("
             + HOLDING_ROUNDS
             + ") AS held FROM question q WHERE q.id = ANY({}) FOR UPDATE",
@@ -201,6 +200,6 @@ async def withdraw(actor: StaffUser, question_ids: list[str]) -> int:
         if public:
             raise InputError({"questions": "practice_withdraw_public"}, question=public[0])
         back = [r["id"] for r in rows if r["practice_since"] is not None]
-        await Question.raw("UPDATE question SET practice_since = NULL WHERE id = ANY({})", back)
+        await db.raw("UPDATE question SET practice_since = NULL WHERE id = ANY({})", back)
         await audit(actor.id, "practice.withdraw", "questions", ids=back)
     return len(back)

@@ -20,13 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from contest import clock
+from contest import clock, db
 from contest.attempts.service import _BANK_TTL
 from contest.contests.builder import topics
 from contest.contests.service import parse_quotas
 from contest.i18n import InputError
-from contest.practice.tables import PracticeSet
-from contest.questions.tables import Question
 from contest.settings import get_settings
 
 PUBLIC_AFTER = timedelta(seconds=2 * _BANK_TTL)
@@ -93,7 +91,7 @@ _SETS = (
 
 async def sets(published_only: bool = True, contest_id: int | None = None) -> list[SetInfo]:
     """Practice sets, newest first: published ones for the public, all of them for organisers."""
-    rows = await PracticeSet.raw(
+    rows = await db.raw(
         _SETS + " WHERE (s.published OR NOT {}) AND ({}::int IS NULL OR s.contest = {}) ORDER BY s.id DESC",
         published_only,
         contest_id,
@@ -104,13 +102,13 @@ async def sets(published_only: bool = True, contest_id: int | None = None) -> li
 
 async def set_of(set_id: int, published_only: bool = True) -> SetInfo | None:
     """One practice set (only if published, unless asked for an organiser)."""
-    rows = await PracticeSet.raw(_SETS + " WHERE s.id = {} AND (s.published OR NOT {})", set_id, published_only)
+    rows = await db.raw(_SETS + " WHERE s.id = {} AND (s.published OR NOT {})", set_id, published_only)
     return _set_info(rows[0]) if rows else None
 
 
 async def showable(topic_slugs: list[str], question_ids: list[int] | None = None) -> list[dict]:
     """Questions practice may show now, in these topics (or these ids), easiest first."""
-    rows = await Question.raw(
+    rows = await db.raw(
         "SELECT q.id, q.text, q.explanation, q.image, q.difficulty, t.slug AS topic FROM question q "
         "JOIN topic t ON t.id = q.topic WHERE " + SHOWABLE + " AND (t.slug = ANY({}) OR q.id = ANY({})) "
         "ORDER BY q.difficulty, q.id",
@@ -145,7 +143,7 @@ async def draw(info: SetInfo) -> list[tuple[int, list[int]]]:
     chosen = chosen[:MAX_RUN]
     _rng.shuffle(chosen)
     options: dict[int, list[int]] = {q: [] for q in chosen}
-    for row in await Question.raw("SELECT id, question FROM option WHERE question = ANY({}) ORDER BY id", chosen):
+    for row in await db.raw("SELECT id, question FROM option WHERE question = ANY({}) ORDER BY id", chosen):
         options[row["question"]].append(row["id"])
     for ids in options.values():
         _rng.shuffle(ids)
@@ -173,7 +171,7 @@ async def _question(question_id: int, option_ids: list[int]) -> tuple[dict, dict
     shown = await showable([], [question_id])
     if not shown:
         return None
-    rows = await Question.raw("SELECT id, text, is_correct FROM option WHERE question = {}", question_id)
+    rows = await db.raw("SELECT id, text, is_correct FROM option WHERE question = {}", question_id)
     options = {r["id"]: r for r in rows if r["id"] in option_ids}
     return shown[0], options
 
@@ -221,7 +219,7 @@ async def cards(info: SetInfo, topic: str) -> list[FlashCard]:
         return []
     rows = [r for r in await showable([topic]) if r["topic"] == topic]
     options: dict[int, list[dict]] = {r["id"]: [] for r in rows}
-    for o in await Question.raw(
+    for o in await db.raw(
         "SELECT question, text, is_correct FROM option WHERE question = ANY({}) ORDER BY position", list(options)
     ):
         options[o["question"]].append(o)

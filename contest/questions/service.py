@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from contest import clock
+from contest import clock, db
 from contest.i18n import InputError
 from contest.questions.tables import DIFFICULTIES, Option, Question, Topic
 from contest.staff.audit import audit
@@ -18,7 +18,7 @@ DEMO_BANK = Path(__file__).parent / "demo_questions.json"
 async def ensure_topics(topics: dict[str, str]) -> dict[str, int]:
     """Create missing topics (slug -> name); return slug -> id."""
     for slug, name in topics.items():
-        await Topic.raw(
+        await db.raw(
             "INSERT INTO topic (slug, name) VALUES ({}, {}) ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name",
             slug,
             name,
@@ -131,7 +131,7 @@ async def topics() -> list[dict]:
 
 async def duplicate_of(text: str, exclude: int | None = None) -> int | None:
     """The id of an active question with the same text (see text.same_key), other than `exclude`, if any."""
-    rows = await Question.raw(
+    rows = await db.raw(
         "SELECT id, text FROM question WHERE active AND normalized = {} AND id <> coalesce({}::int, 0) ORDER BY id",
         fold(text),
         exclude,
@@ -146,7 +146,7 @@ async def duplicates_among(texts: list[str]) -> dict[str, int]:
     if not folded:
         return {}
     # The folded column narrows by index; the exact comparison keeps tone marks and punctuation apart.
-    rows = await Question.raw("SELECT id, text FROM question WHERE active AND normalized = ANY({}) ORDER BY id DESC", folded)
+    rows = await db.raw("SELECT id, text FROM question WHERE active AND normalized = ANY({}) ORDER BY id DESC", folded)
     return {same_key(r["text"]): int(r["id"]) for r in rows}
 
 
@@ -215,7 +215,7 @@ async def search_questions(
     page = max(1, page)
     folded = fold(query).replace("_", "\\_")  # fold() leaves no other LIKE wildcard
     args = (folded, folded, topic, topic, difficulty, difficulty, tag or None, tag or None, active, active)
-    rows = await Question.raw(
+    rows = await db.raw(
         "SELECT q.id, q.text, q.difficulty, q.active, q.tags, q.image, q.replaced_by, t.name AS topic_name, "
         "(SELECT count(*) FROM option o WHERE o.question = q.id) AS option_count, count(*) OVER () AS total "
         "FROM question q JOIN topic t ON t.id = q.topic " + _SEARCH_WHERE + " ORDER BY q.id DESC LIMIT {} OFFSET {}",
@@ -225,19 +225,19 @@ async def search_questions(
     )
     total = int(rows[0]["total"]) if rows else 0
     if not rows and page > 1:  # past the last page: still say how many there are
-        total = int((await Question.raw("SELECT count(*) AS n FROM question q " + _SEARCH_WHERE, *args))[0]["n"])
+        total = int((await db.raw("SELECT count(*) AS n FROM question q " + _SEARCH_WHERE, *args))[0]["n"])
     return QuestionPage(rows, total, page)
 
 
 async def all_tags() -> list[str]:
     """Every tag in use, for the filter."""
-    rows = await Question.raw("SELECT DISTINCT unnest(tags) AS tag FROM question ORDER BY 1")
+    rows = await db.raw("SELECT DISTINCT unnest(tags) AS tag FROM question ORDER BY 1")
     return [r["tag"] for r in rows]
 
 
 async def question_detail(question_id: int) -> dict:
     """A question with its options and answer key (staff only), its topic and its versions."""
-    rows = await Question.raw(
+    rows = await db.raw(
         "SELECT q.*, t.name AS topic_name FROM question q JOIN topic t ON t.id = q.topic WHERE q.id = {}", question_id
     )
     if not rows:
@@ -265,7 +265,7 @@ def draft_of(question: dict) -> QuestionDraft:
 
 async def _lock_text(text: str) -> None:
     # Two organisers saving the same text at once must not both pass the duplicate check.
-    await Question.raw("SELECT pg_advisory_xact_lock(hashtext({}))", "question:" + fold(text))
+    await db.raw("SELECT pg_advisory_xact_lock(hashtext({}))", "question:" + fold(text))
 
 
 async def _insert(draft: QuestionDraft) -> int:
@@ -302,7 +302,7 @@ async def create_question(draft: QuestionDraft, actor: int | None) -> int:
 
 
 async def _ever_drawn(question_id: int) -> bool:
-    rows = await Question.raw("SELECT 1 FROM attempt_item WHERE question = {} LIMIT 1", question_id)
+    rows = await db.raw("SELECT 1 FROM attempt_item WHERE question = {} LIMIT 1", question_id)
     return bool(rows)
 
 
@@ -318,7 +318,7 @@ async def update_question(question_id: int, draft: QuestionDraft, actor: int | N
 async def lock_for_edit(question_ids: list[int]) -> None:
     """Lock questions about to be edited; InputError if one is gone or has a newer version. Inside a transaction."""
     # FOR UPDATE waits for starts that are drawing these questions (their insert locks the row) and holds off new ones.
-    rows = await Question.raw(
+    rows = await db.raw(
         "SELECT id, replaced_by FROM question WHERE id = ANY({}) ORDER BY id FOR UPDATE", sorted(set(question_ids))
     )
     if len(rows) < len(set(question_ids)):

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contest import clock, xlsx
+from contest import clock, db, xlsx
 from contest.attempts import service as attempts
-from contest.attempts.tables import Attempt
 from contest.contests.service import round_row
 from contest.contests.tables import Contest, Round
 from contest.db import engine
@@ -78,7 +77,7 @@ async def _open_round(round_id: int) -> dict:
 
 async def closed_rounds() -> list[dict]:
     """Rounds past their close (drafts aside), newest close first, with how far their results are."""
-    return await Round.raw(
+    return await db.raw(
         "SELECT r.id, r.number, r.title, r.closes_at, r.state, r.participants_final, r.results_published_at, "
         "c.title AS contest_title, (SELECT count(*) FROM round_result rr WHERE rr.round = r.id) AS results "
         "FROM round r JOIN contest c ON c.id = r.contest "
@@ -89,7 +88,7 @@ async def closed_rounds() -> list[dict]:
 
 async def results_of(round_id: int) -> list[dict]:
     """Every result of a round in rank order, with the person's full details (staff only)."""
-    return await RoundResult.raw(
+    return await db.raw(
         "SELECT rr.*, p.full_name, p.phone, p.birth_year, p.group, m.name AS commune, s.email AS decided_by_email "
         "FROM round_result rr JOIN contestant p ON p.id = rr.contestant JOIN commune m ON m.code = p.commune "
         "LEFT JOIN staff s ON s.id = rr.decided_by WHERE rr.round = {} ORDER BY rr.rank, rr.submitted_at, rr.id",
@@ -108,7 +107,7 @@ async def _settle_attempts(rnd: dict) -> None:
         await scoring.score_pending(conn, async_redis(), get_settings().contest.scoring_batch, max_seconds=30)
     finally:
         await conn.close()
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT status, count(*) AS n FROM attempt WHERE round = {} AND NOT preview AND status <> 'scored' GROUP BY status",
         rnd["id"],
     )
@@ -128,10 +127,10 @@ async def compute_results(actor: StaffUser, round_id: int) -> int:
         raise InputError({"state": "results_too_early"})
     await _settle_attempts(rnd)
     async with engine().transaction():
-        locked = await Round.raw("SELECT results_published_at FROM round WHERE id = {} FOR UPDATE", round_id)
+        locked = await db.raw("SELECT results_published_at FROM round WHERE id = {} FOR UPDATE", round_id)
         if locked[0]["results_published_at"] is not None:
             raise InputError({"results": "results_published"})
-        counted = await Attempt.raw(
+        counted = await db.raw(
             "SELECT count(DISTINCT contestant) AS n FROM attempt WHERE round = {} AND NOT preview AND status = 'scored'",
             round_id,
         )
@@ -143,7 +142,7 @@ async def compute_results(actor: StaffUser, round_id: int) -> int:
                 (RoundResult.round == round_id) & (RoundResult.disqualified == True)  # noqa: E712
             )
         }
-        best = await Attempt.raw(_BEST_SQL, final, round_id)
+        best = await db.raw(_BEST_SQL, final, round_id)
         await RoundResult.delete().where(RoundResult.round == round_id)
         if best:
             await RoundResult.insert(
@@ -178,11 +177,11 @@ async def _propose_prizes(rnd: dict) -> None:
     above the round's pass mark (a prize below it would honour a failed attempt).
     """
     round_id = rnd["id"]
-    await RoundResult.raw(_RERANK_SQL, round_id)
+    await db.raw(_RERANK_SQL, round_id)
     skip: set[int] = set()
     contest = await Contest.select(Contest.one_prize_per_person).where(Contest.id == rnd["contest"]).first()
     if contest and contest["one_prize_per_person"]:
-        held = await RoundResult.raw(
+        held = await db.raw(
             "SELECT DISTINCT rr.contestant FROM round_result rr JOIN round r ON r.id = rr.round "
             "WHERE r.contest = {} AND r.id <> {} AND r.results_published_at IS NOT NULL "
             "AND rr.prize IS NOT NULL AND NOT rr.disqualified",
@@ -280,7 +279,7 @@ async def public_results(round_id: int) -> tuple[dict, list[tuple[str, list[Publ
     rnd = await round_row(round_id)
     if rnd["results_published_at"] is None:
         return None
-    rows = await RoundResult.raw(
+    rows = await db.raw(
         "SELECT rr.rank, rr.correct, rr.prediction_gap, rr.duration_ms, rr.prize, p.full_name, p.phone, "
         "m.name AS commune FROM round_result rr JOIN contestant p ON p.id = rr.contestant "
         "JOIN commune m ON m.code = p.commune WHERE rr.round = {} AND NOT rr.disqualified "
@@ -310,7 +309,7 @@ async def public_results(round_id: int) -> tuple[dict, list[tuple[str, list[Publ
 async def export_rows(round_id: int) -> list[list[Any]]:
     """Every registered contestant of the contest, ranked first, then those who never finished the round."""
     rnd = await round_row(round_id)
-    rows = await RoundResult.raw(
+    rows = await db.raw(
         "SELECT p.full_name, p.phone, p.birth_year, p.group, m.name AS commune, rr.rank, rr.correct, rr.prediction, "
         "rr.prediction_gap, rr.duration_ms, rr.submitted_at, rr.prize, rr.disqualified, rr.reason "
         "FROM contestant p JOIN commune m ON m.code = p.commune "
