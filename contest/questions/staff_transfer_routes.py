@@ -14,18 +14,13 @@ from litestar.response import Response, Template
 from contest import xlsx
 from contest.i18n import message
 from contest.questions import export, jobs, transfer
-from contest.questions.tables import Topic
-from contest.staff.guards import current_staff, require
+from contest.questions import service as questions
+from contest.staff.guards import require
+from contest.staff.signin import StaffUser
 from contest.web import lang_of, page
 
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-async def _staff_id(request: Request) -> int:
-    user = await current_staff(request)
-    assert user is not None  # the guard let them in
-    return user.id
 
 
 def _attachment(data: bytes, filename: str, media_type: str) -> Response:
@@ -38,16 +33,16 @@ class QuestionTransferController(Controller):
 
     @get("/", name="question_transfer")
     async def index(self) -> Template:
-        return page("questions/transfer/index.html", topics=await Topic.select().order_by(Topic.slug), errors={})
+        return page("questions/transfer/index.html", topics=await questions.topics(), errors={})
 
     @post("/check", request_max_body_size=transfer.MAX_BYTES * 2)
-    async def check(self, request: Request, data: Multipart) -> Template:
+    async def check(self, request: Request, data: Multipart, staff: StaffUser) -> Template:
         """Upload: a dry run by default; a big file goes to a worker and the page polls its progress."""
-        staff_id = await _staff_id(request)
+        staff_id = staff.id
         upload = data.get("file")
         dry_run = data.get("dry_run") in ("1", "on", "true")
         if not isinstance(upload, UploadFile):
-            topics = await Topic.select().order_by(Topic.slug)
+            topics = await questions.topics()
             errors = {"file": message("import_upload_missing", lang_of(request))}
             return page("questions/transfer/index.html", status_code=422, topics=topics, errors=errors)
         content = await upload.read()
@@ -69,9 +64,9 @@ class QuestionTransferController(Controller):
         )
 
     @post("/confirm")
-    async def confirm(self, request: Request, data: Form) -> Template:
+    async def confirm(self, request: Request, data: Form, staff: StaffUser) -> Template:
         """Import a file checked a moment ago (kept for an hour), all or nothing."""
-        staff_id = await _staff_id(request)
+        staff_id = staff.id
         token = data.get("token", "")
         stored = await jobs.load_upload(token, staff_id)
         if stored is None:
@@ -101,15 +96,15 @@ class QuestionTransferController(Controller):
         )
 
     @get("/progress/{token:str}")
-    async def progress(self, request: Request, token: str) -> Template:
+    async def progress(self, token: str, staff: StaffUser) -> Template:
         """The progress bar fragment, polled every second until the worker is done."""
-        state = await jobs.import_progress(token, await _staff_id(request))
+        state = await jobs.import_progress(token, staff.id)
         return page("questions/transfer/_progress.html", token=token, state=state)
 
     @get("/export")
-    async def export(self, request: Request, format: str = "xlsx", topic: str | None = None) -> Response:
+    async def export(self, staff: StaffUser, format: str = "xlsx", topic: str | None = None) -> Response:
         fmt = format if format in ("csv", "zip") else "xlsx"
-        data = await export.export_file(fmt, topic or None, staff_id=await _staff_id(request))
+        data = await export.export_file(fmt, topic or None, staff_id=staff.id)
         suffix = "-" + re.sub(r"[^\w-]", "", topic) if topic else ""
         name = f"cau-hoi{suffix}.{fmt}"
         media = {"csv": "text/csv; charset=utf-8", "zip": "application/zip"}.get(fmt, xlsx.MEDIA_TYPE)
