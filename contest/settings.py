@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import time
@@ -113,14 +114,31 @@ def _secret(data_dir: Path) -> bytes:
     raise RuntimeError(f"{key_file} is not a 32-byte key")
 
 
+# Where `contest run` writes the URLs of the private servers it started, so that other commands run meanwhile
+# (createadmin, questions import, leaderboards check) find them without DATABASE_URL / REDIS_URL.
+RUNNING_SERVERS = "servers.json"
+
+
+def running_servers(data_dir: Path) -> dict[str, str]:
+    """The URLs of the private servers of a `contest run` that is still running on this data dir (else empty)."""
+    try:
+        found = json.loads((data_dir / RUNNING_SERVERS).read_text())
+        os.kill(int(found["pid"]), 0)  # a run killed without its clean-up leaves the file behind
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {name: str(url) for name, url in found.items() if name in ("DATABASE_URL", "REDIS_URL")}
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Read the environment once."""
     data_dir: Path = _env("CONTEST_DATA_DIR", Settings.data_dir)
     storage = _env("CONTEST_STORAGE_DIR", "")
+    db_url, redis_url = _env("DATABASE_URL", DatabaseSettings.url), _env("REDIS_URL", RedisSettings.url)
+    running = running_servers(data_dir) if not (db_url and redis_url) else {}
     return Settings(
-        db=DatabaseSettings(url=_env("DATABASE_URL", DatabaseSettings.url)),
-        redis=RedisSettings(url=_env("REDIS_URL", RedisSettings.url)),
+        db=DatabaseSettings(url=db_url or running.get("DATABASE_URL", "")),
+        redis=RedisSettings(url=redis_url or running.get("REDIS_URL", "")),
         contest=ContestSettings(
             grace_seconds=_env("CONTEST_GRACE_SECONDS", ContestSettings.grace_seconds),
             scoring_batch=_env("CONTEST_SCORING_BATCH", ContestSettings.scoring_batch),

@@ -110,8 +110,15 @@ async def queue_render(code: str, version: str) -> None:
         await asyncio.to_thread(_queue().enqueue, render_certificate, code, job_timeout=120, result_ttl=60, at_front=True)
 
 
+def well_formed(job_id: str) -> bool:
+    """Whether the text can be a job id at all (RQ refuses any other with a ValueError)."""
+    return 0 < len(job_id) <= 64 and job_id.isascii() and job_id.replace("-", "").replace("_", "").isalnum()
+
+
 def job_state(job_id: str) -> dict[str, Any] | None:
     """A certificate job's status, progress and result, for the page that polls it; None when unknown."""
+    if not well_formed(job_id):
+        return None
     try:
         job = Job.fetch(job_id, connection=sync_redis())
     except NoSuchJobError:

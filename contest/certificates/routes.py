@@ -6,9 +6,11 @@ holder, so whoever has it may see the verification page (shortened name) and dow
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
-from litestar.response import File, Template
+from litestar.response import File, Redirect, Template
 
 from contest.certificates import design, files, jobs, service
 from contest.people.phone import short_name
@@ -25,6 +27,14 @@ async def _valid(code: str) -> tuple[dict, dict]:
 
 class CertificateController(Controller):
     path = ""
+
+    @get("/verify", name="verify_form")
+    async def verify_form(self, code: str = "") -> Template | Redirect:
+        """A field to type the code printed on a certificate; the form sends it to the verification page."""
+        typed = code.strip()[:40]
+        if typed:
+            return Redirect(path=f"/verify/{quote(typed, safe='')}")
+        return page("certificates/verify.html", cert=None, code="", asking=True)
 
     @get("/verify/{code:str}", name="verify", middleware=[limit("verify")])
     async def verify(self, code: str) -> Template:

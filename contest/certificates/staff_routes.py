@@ -139,6 +139,8 @@ class StaffCertificateController(Controller):
         kind, commune = _kind(params.get("kind")), _commune(params.get("commune"))
         offset = read_int(params.get("from"), 0) or 0
         job_id = str(params.get("job") or "")
+        if job_id and not jobs.well_formed(job_id):
+            raise NotFoundException()
         return page(
             "certificates/round.html",
             round=rnd,

@@ -158,3 +158,9 @@ _HEAD_RULES = (
 
 def etag(text: str) -> str:
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:20] + '"'
+
+
+def theme_version(look: Look) -> str:
+    """The fingerprint pages put in the stylesheet's address (?v=): a new look is a new address, so the old one
+    can be cached for a year like the other fingerprinted files."""
+    return etag(theme_css(look)).strip('"')[:12]

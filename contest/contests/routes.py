@@ -9,6 +9,7 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.response import Template
 
 from contest import clock
+from contest.assets import IMMUTABLE
 from contest.attempts import service as attempts
 from contest.contests import look, service, share
 from contest.people import service as people
@@ -58,10 +59,13 @@ class LookController(Controller):
         if found is None:
             raise NotFoundException()
         css = look.theme_css(found)
-        headers = {"cache-control": THEME_CACHE, "etag": look.etag(css)}
+        # The address a page gives (?v= the current fingerprint) never changes content: cached for a year. Without it
+        # (or with an old one), a few minutes.
+        current = request.query_params.get("v") == look.theme_version(found)
+        headers = {"cache-control": IMMUTABLE if current else THEME_CACHE, "etag": look.etag(css)}
         if request.headers.get("if-none-match") == headers["etag"]:
             return Response(b"", status_code=304, headers=headers)
-        return Response(css, media_type="text/css; charset=utf-8", headers=headers)
+        return Response(css, media_type="text/css", headers=headers)  # Litestar adds the one charset
 
     @get("/c/{slug:str}/the-le", name="contest_rules")
     async def rules(self, slug: str) -> Template:

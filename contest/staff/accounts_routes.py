@@ -85,10 +85,10 @@ class InvitationController(Controller):
     @post("/{token:str}", middleware=[limit("staff_invite")])
     async def accept(self, request: Request, token: str) -> Template | Redirect:
         form = await request.form()
+        email = await accounts.invited_email(token)
         try:
             await accounts.accept_invitation(token, str(form.get("password", "")), str(form.get("password_repeat", "")))
         except InputError as exc:
-            email = await accounts.invited_email(token)
             return _no_store(
                 page(
                     "staff/people/accept.html",
@@ -98,7 +98,8 @@ class InvitationController(Controller):
                     errors=errors_of(request, exc),
                 )
             )
-        return Redirect(path="/staff/login")
+        # The sign-in page says the password is set, with the email filled in.
+        return Redirect(path="/staff/login", query_params={"email": email or "", "password_set": "1"})
 
 
 async def _member_or_404(staff_id: int) -> dict:

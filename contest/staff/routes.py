@@ -26,8 +26,10 @@ def _safe_next(target: str | None) -> str:
 
 class LoginController(Controller):
     @get("/login", name="staff_login")
-    async def login_form(self, next: str | None = None) -> Template:
-        return page("staff/login.html", values={}, errors={}, next=_safe_next(next))
+    async def login_form(self, next: str | None = None, email: str = "", password_set: bool = False) -> Template:
+        """The sign-in form; after an invitation is accepted, it says so with the email filled in."""
+        values = {"email": email[:254]} if email else {}
+        return page("staff/login.html", values=values, errors={}, next=_safe_next(next), password_set=password_set)
 
     @post("/login", middleware=[limit("staff_login")])
     async def login(self, request: Request, data: Form) -> Template | Redirect:

@@ -123,8 +123,14 @@ async def test_the_contest_pages_take_their_colours_from_a_cached_stylesheet_not
     assert fresh.status_code == 304 and fresh.content == b""
 
     page = await client.get(f"/c/{slug}")
-    assert f'<link rel="stylesheet" href="/c/{slug}/theme.css">' in page.text
-    assert inline_code(page.text) == []
+    linked = re.search(rf'<link rel="stylesheet" href="(/c/{slug}/theme\.css\?v=\w+)">', page.text)
+    assert linked and inline_code(page.text) == []
+    # The address the page gives is fingerprinted: cached for a year like /static, with one charset.
+    versioned = await client.get(linked.group(1))
+    assert versioned.text == css.text and versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert versioned.headers["content-type"] == "text/css; charset=utf-8"
+    stale = await client.get(f"/c/{slug}/theme.css?v=0ld")
+    assert stale.headers["cache-control"] == "public, max-age=300"
     assert (await client.get("/c/no-such-contest/theme.css")).status_code == 404
     await Contest.update({Contest.published: False}).where(Contest.id == contest_id)
     assert (await client.get(f"/c/{slug}/theme.css")).status_code == 404

@@ -127,3 +127,22 @@ async def test_rendered_pages_have_no_inline_code_either(client, new_round) -> N
     assert re.search(r'<link rel="stylesheet" href="/static/bank\.[0-9a-f]{12}\.css">', bank)
     officials = (await client.get("/staff/officials/")).text
     assert re.search(r'<link rel="stylesheet" href="/static/officials\.[0-9a-f]{12}\.css">', officials)
+
+
+async def test_the_csrf_cookie_is_httponly_and_pages_carry_the_token_for_htmx_and_forms(client) -> None:
+    client.cookies.clear()
+    page = await client.get(f"/c/{DEMO_SLUG}")
+    cookie = next(v for k, v in page.headers.multi_items() if k == "set-cookie" and v.startswith("csrftoken="))
+    assert "httponly" in cookie.lower()
+    token = client.cookies["csrftoken"]
+    assert f'hx-headers=\'{{"x-csrftoken": "{token}"}}\'' in page.text  # htmx sends it without reading the cookie
+    # An htmx request with the header rendered into the page goes through the CSRF check.
+    htmx = {"x-csrftoken": token, "hx-request": "true"}
+    assert (await client.post("/leave", headers=htmx)).status_code < 400
+    assert (await client.post("/leave", headers={"hx-request": "true"})).status_code == 403
+
+
+async def test_every_page_carries_a_meta_description(client) -> None:
+    for path in ("/", f"/c/{DEMO_SLUG}", "/verify", "/privacy", "/c/no-such-contest"):
+        page = await client.get(path)
+        assert re.search(r'<meta name="description" content="[^"]{40,}">', page.text), path

@@ -37,7 +37,9 @@ def invite_path(html: str) -> str:
     return re.search(r"/staff/invite/[\w-]+", html).group(0)
 
 
-async def test_an_admin_invites_an_official_for_two_communes_who_then_sets_a_password_and_signs_in(client, app) -> None:
+async def test_an_admin_invites_an_official_for_two_communes_who_sets_a_password_and_is_asked_to_sign_in_with_it(
+    client, app
+) -> None:
     admin_id, token = await as_admin(client)
     communes = await two_communes()
     email = f"Official-{uuid.uuid4().hex[:8]}@HaiPhong.gov.vn"
@@ -65,7 +67,9 @@ async def test_an_admin_invites_an_official_for_two_communes_who_then_sets_a_pas
         weak = await newcomer.post(link, data={"_csrf_token": csrf, "password": "12345", "password_repeat": "12345"})
         assert weak.status_code == 422 and "Mật khẩu cần ít nhất" in weak.text
         done = await newcomer.post(link, data={"_csrf_token": csrf, "password": PASSWORD, "password_repeat": PASSWORD})
-        assert done.status_code == 302 and done.headers["location"] == "/staff/login"
+        assert done.status_code == 302 and done.headers["location"].startswith("/staff/login?")
+        welcome = await newcomer.get(done.headers["location"])
+        assert "Mật khẩu đã được đặt" in welcome.text and f'value="{email.lower()}"' in welcome.text
         assert (await sign_in(newcomer, email)).status_code == 302
         home = await newcomer.get("/staff/")
         assert home.status_code == 200 and "Lê Thị Hoa" in home.text

@@ -1,0 +1,71 @@
+"""The outermost layer of the app: every request gets an id and one access log line, and HEAD is answered as GET.
+
+It wraps Litestar's whole handler (router included), so 404s and 405s of the router are logged too. The cost per
+request is one short random id, one header and one log call handed to Litestar's queue listener (no I/O here).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("contest.access")
+
+REQUEST_ID = "request_id"  # the key in the scope's state, read by the error pages
+# Anything that looks like a Vietnamese phone number (0912345678, +84912345678, 84912345678) or another long run of
+# digits: personal data never goes to the log.
+_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)[\d .-]{8,12}\d(?!\d)|\d{9,}")
+
+
+def redact(text: str) -> str:
+    """The text with every phone-number-like run of digits replaced by '***'."""
+    return _PHONE.sub("***", text)
+
+
+def request_id(scope: Scope | Any) -> str:
+    """The id of the request this scope belongs to ('-' outside a request)."""
+    state = scope.get("state") if isinstance(scope, dict) else None
+    return str((state or {}).get(REQUEST_ID, "-"))
+
+
+class AccessLog:
+    """ASGI wrapper: an X-Request-ID on every response, `method path status ms id` in the log, HEAD as GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = secrets.token_hex(6)
+        scope.setdefault("state", {})[REQUEST_ID] = rid  # type: ignore[typeddict-item]
+        method, path = scope["method"], scope["path"]  # type: ignore[typeddict-item]
+        head = method == "HEAD"
+        if head:
+            # Uptime monitors and link checkers: the GET route answers and its body is dropped below. A copy, so the
+            # server still knows it answers a HEAD (no body, the GET's Content-Length).
+            scope = {**scope, "method": "GET"}  # type: ignore[assignment]
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid.encode())]
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}  # type: ignore[typeddict-item]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if any(c.isdigit() for c in path):
+                path = redact(path)
+            logger.info("%s %s %d %.1fms id=%s", method, path, status, (time.perf_counter() - started) * 1000, rid)
