@@ -9,8 +9,7 @@ import io
 import zipfile
 from typing import Any
 
-from contest import xlsx
-from contest.questions.tables import Question
+from contest import db, xlsx
 from contest.questions.transfer import INSTRUCTIONS
 from contest.questions.transfer_read import HEADER, LETTERS, MAX_OPTIONS
 from contest.staff.audit import audit
@@ -20,7 +19,7 @@ from contest.uploads import media_dir
 async def export_rows(topic: str | None = None) -> list[list[Any]]:
     """The bank (or one topic, by slug) as rows under HEADER: current questions, not the retired versions of edits."""
     where = "q.replaced_by IS NULL" + (" AND t.slug = {}" if topic else "")
-    questions = await Question.raw(
+    questions = await db.raw(
         f"""SELECT q.id, t.slug, q.difficulty, q.text, q.explanation, q.tags, q.active, q.image,
                    array_agg(o.text ORDER BY o.position) AS options, array_agg(o.is_correct ORDER BY o.position) AS keys
             FROM question q JOIN topic t ON t.id = q.topic JOIN option o ON o.question = q.id

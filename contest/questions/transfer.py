@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contest import clock
+from contest import clock, db
 from contest.i18n import DEFAULT, message
 from contest.questions.service import QuestionDraft, save_edit
-from contest.questions.tables import Option, Question
+from contest.questions.tables import Question
 from contest.questions.transfer_check import CHUNK, Checked, Item, Progress, RowError, check_rows
 from contest.questions.transfer_read import HEADER, MAX_BYTES, TransferError, read_file
 from contest.settings import ROOT
@@ -96,13 +96,11 @@ SELECT * FROM unnest({}::int[], {}::int[], {}::text[], {}::bool[])
 
 async def _write(items: list[Item], progress: Progress | None) -> None:
     now = clock.now()
-    ids = await Question.raw(
-        "SELECT nextval(pg_get_serial_sequence('question', 'id')) AS id FROM generate_series(1, {})", len(items)
-    )
+    ids = await db.raw("SELECT nextval(pg_get_serial_sequence('question', 'id')) AS id FROM generate_series(1, {})", len(items))
     for start in range(0, len(items), CHUNK):
         chunk = items[start : start + CHUNK]
         qids = [r["id"] for r in ids[start : start + CHUNK]]
-        await Question.raw(
+        await db.raw(
             _INSERT_QUESTIONS,
             now,
             now,
@@ -121,7 +119,7 @@ async def _write(items: list[Item], progress: Progress | None) -> None:
             for qid, it in zip(qids, chunk, strict=True)
             for pos, text in enumerate(it.options)
         ]
-        await Option.raw(_INSERT_OPTIONS, *(list(col) for col in zip(*opts, strict=True)))
+        await db.raw(_INSERT_OPTIONS, *(list(col) for col in zip(*opts, strict=True)))
         if progress:
             progress("write", start + len(chunk), len(items))
 
@@ -185,11 +183,11 @@ async def _import(data: bytes, filename: str, dry_run: bool, progress: Progress 
         return report
     async with Question._meta.db.transaction():
         # One import at a time, re-checked under the lock: two uploads of one file cannot both pass the duplicate check.
-        await Question.raw("SELECT pg_advisory_xact_lock(hashtext('question-import'))")
+        await db.raw("SELECT pg_advisory_xact_lock(hashtext('question-import'))")
         # The questions the rows name are locked before they are compared, as the bank's edit does (see lock_for_edit).
         named = [r.cells.get("id", "") for r in sheet.rows]
         ids = [int(i) for i in named if i.isascii() and i.isdigit() and len(i) < 10]
-        await Question.raw("SELECT id FROM question WHERE id = ANY({}) FOR UPDATE", ids)
+        await db.raw("SELECT id FROM question WHERE id = ANY({}) FOR UPDATE", ids)
         checked = await check_rows(sheet, progress)
         report.take(checked)
         if report.errors:

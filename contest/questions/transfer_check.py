@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from contest import db
 from contest.i18n import DEFAULT, InputError, message
 from contest.questions.service import duplicates_among, repeated
-from contest.questions.tables import DIFFICULTIES, Question, Topic
+from contest.questions.tables import DIFFICULTIES, Topic
 from contest.questions.transfer_read import LABELS, LETTERS, MAX_OPTIONS, Row, Sheet
 from contest.text import fold, same_key
 from contest.uploads import PreparedImage, prepare_image
@@ -159,7 +160,7 @@ async def topic_lookup() -> dict[str, int]:
 
 async def current_questions(ids: list[int]) -> dict[int, dict[str, Any]]:
     """The questions an import's rows name, with their options and key, as a row would state them."""
-    rows = await Question.raw(
+    rows = await db.raw(
         """SELECT q.id, q.topic, q.text, q.explanation, q.active, q.difficulty, q.tags, q.image, q.replaced_by,
                   array_agg(o.text ORDER BY o.position) AS options, array_agg(o.is_correct ORDER BY o.position) AS keys
            FROM question q JOIN option o ON o.question = q.id WHERE q.id = ANY({}) GROUP BY q.id""",
