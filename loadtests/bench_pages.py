@@ -1,6 +1,7 @@
 """Benchmark: every public page and API read the crowd opens at the close, requests/s over a bare Litestar hello.
 
     .venv/bin/python -m loadtests.bench_pages [--duration 5] [--connections 64] [--goal 0.5] [--healthz-goal 0.8]
+        [--servers uvicorn granian] [--only PART ...] [--profile DIR] [--web-workers 1]
 
 Starts two servers with the same command, `python -m contest.cli web` (the server `make run` uses, one process
 each unless --web-workers): the bare one-route app `Litestar([healthz])` (`hello_app` below) and the real app
@@ -10,6 +11,11 @@ the bare hello: hello, three pages, hello, three pages, ... hello, so that each 
 the two hello figures around it (the machine's noise moves both). It prints requests/s, p50/p99, the server's
 CPU and the ratio per page, and exits 1 when a page misses its goal (crowd pages --goal, default 0.5; the app's
 /healthz --healthz-goal, default 0.8) or any response was not 2xx.
+
+--servers uvicorn granian: both apps under each `contest web --server`, every route measured on each server back
+to back, a table per server and the real app's req/s side by side. --only PART...: only the routes containing
+one of the texts. --profile DIR: py-spy samples the app during each route (collapsed stacks in DIR) and the
+table says where the time went. wrk missing: the script stops with the install hint (apt-get install wrk).
 
 Data: as loadtests.bench_scoring (DATABASE_URL / REDIS_URL when set: a fresh database on that server, FLUSHDB
 of the given Redis db before and after; else private servers under .data/bench/pages), the demo, and two seeded
