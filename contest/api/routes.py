@@ -12,6 +12,7 @@ from litestar.params import Parameter
 
 from contest import clock
 from contest.api import auth
+from contest.api.errors import CONTESTANT_ERRORS, PUBLIC_ERRORS
 from contest.api.schemas import (
     INT4_MAX,
     SMALLINT_MAX,
@@ -124,36 +125,36 @@ class PublicApi(Controller):
     path = "/api/v1"
     tags = ["public"]
 
-    @get("/contests")
+    @get("/contests", responses=PUBLIC_ERRORS)
     async def list_contests(self) -> list[ContestOut]:
         return [_contest_out(c) for c in await contests.current_contests()]
 
-    @get("/contests/{slug:str}")
+    @get("/contests/{slug:str}", responses=PUBLIC_ERRORS)
     async def get_contest(self, slug: str) -> ContestOut:
         return _contest_out(await _contest(slug))
 
-    @get("/privacy")
+    @get("/privacy", responses=PUBLIC_ERRORS)
     async def privacy(self) -> PrivacyOut:
         """The personal data notice (Law 91/2025/QH15) to show before registering, and its version to send back."""
         return PrivacyOut(consent_version(), "/privacy")
 
-    @get("/provinces/{province:int}/communes")
+    @get("/provinces/{province:int}/communes", responses=PUBLIC_ERRORS)
     async def communes(self, province: PathId) -> list[CommuneOut]:
         return [CommuneOut(c["code"], c["name"]) for c in await people.communes_of(province)]
 
-    @get("/contests/{slug:str}/provinces")
+    @get("/contests/{slug:str}/provinces", responses=PUBLIC_ERRORS)
     async def contest_provinces(self, slug: str) -> list[ProvinceOut]:
         """The provinces with a commune this contest admits: the only ones a registration may name."""
         info = await _contest(slug)
         return [ProvinceOut(p["code"], p["name"]) for p in await people.provinces(info.id)]
 
-    @get("/contests/{slug:str}/provinces/{province:int}/communes")
+    @get("/contests/{slug:str}/provinces/{province:int}/communes", responses=PUBLIC_ERRORS)
     async def contest_communes(self, slug: str, province: PathId) -> list[CommuneOut]:
         """The communes of a province this contest admits (a ticked commune narrows its province)."""
         info = await _contest(slug)
         return [CommuneOut(c["code"], c["name"]) for c in await people.communes_of(province, info.id)]
 
-    @post("/contests/{slug:str}/register", middleware=[limit("register")])
+    @post("/contests/{slug:str}/register", middleware=[limit("register")], responses=PUBLIC_ERRORS)
     async def register(self, request: Request, slug: str, data: RegisterIn) -> TokenOut:
         info = await _contest(slug)
         reg = Registration(
@@ -169,20 +170,20 @@ class PublicApi(Controller):
         contestant_id = await people.register(info.id, reg, request.client.host if request.client else None)
         return TokenOut(auth.issue(contestant_id), contestant_id)
 
-    @post("/contests/{slug:str}/identify", middleware=[limit("login")])
+    @post("/contests/{slug:str}/identify", middleware=[limit("login")], responses=PUBLIC_ERRORS)
     async def identify(self, slug: str, data: IdentifyIn) -> TokenOut:
         info = await _contest(slug)
         contestant_id = await people.identify(info.id, data.phone, data.birth_year)
         return TokenOut(auth.issue(contestant_id), contestant_id)
 
-    @get("/rounds/{round_id:int}/board")
+    @get("/rounds/{round_id:int}/board", responses=PUBLIC_ERRORS)
     async def board(self, round_id: PathId, commune: QueryId = None, group: str | None = None) -> BoardOut:
         view = await boards.board_view(round_id, commune, group=group)
         if view is None:
             raise NotFoundException()
         return _board_out(view)
 
-    @get("/contests/{slug:str}/board")
+    @get("/contests/{slug:str}/board", responses=PUBLIC_ERRORS)
     async def contest_board(self, slug: str, commune: QueryId = None, group: str | None = None) -> BoardOut:
         """Each contestant's best result over every round of the contest."""
         scope = await contest_scope(slug)
@@ -196,28 +197,28 @@ class ContestantApi(Controller):
     tags = ["contestant"]
     dependencies = {"me": Provide(auth.api_contestant, sync_to_thread=False)}
 
-    @post("/rounds/{round_id:int}/attempts", middleware=[limit("start")])
+    @post("/rounds/{round_id:int}/attempts", middleware=[limit("start")], responses=CONTESTANT_ERRORS)
     async def start(self, me: int, round_id: PathId) -> AttemptOut:
         return await _attempt_out(await attempts.start_attempt(me, round_id), me)
 
-    @get("/attempts/{attempt_id:int}")
+    @get("/attempts/{attempt_id:int}", responses=CONTESTANT_ERRORS)
     async def show(self, me: int, attempt_id: PathId) -> AttemptOut:
         return await _attempt_out(attempt_id, me)
 
     # The two hottest routes read the token and path themselves: Litestar's dependency and parameter
     # resolution cost more than the database write at a spike (loadtests/bench_requests.py).
-    @put("/attempts/{attempt_id:int}/answers/{position:int}", status_code=204)
+    @put("/attempts/{attempt_id:int}/answers/{position:int}", status_code=204, responses=CONTESTANT_ERRORS)
     async def answer(self, request: Request, data: AnswerIn) -> None:
         p = request.path_params
         me = auth.api_contestant(request)
         _in_range(p["attempt_id"], p["position"])
         await attempts.save_answer(p["attempt_id"], me, p["position"], data.option_id)
 
-    @put("/attempts/{attempt_id:int}/prediction", status_code=204)
+    @put("/attempts/{attempt_id:int}/prediction", status_code=204, responses=CONTESTANT_ERRORS)
     async def prediction(self, me: int, attempt_id: PathId, data: PredictionIn) -> None:
         await attempts.save_prediction(attempt_id, me, attempts.parse_prediction(data.value))
 
-    @post("/attempts/{attempt_id:int}/submit", status_code=200)
+    @post("/attempts/{attempt_id:int}/submit", status_code=200, responses=CONTESTANT_ERRORS)
     async def submit(self, request: Request, data: SubmitIn | None = None) -> ResultOut:
         me, attempt_id = auth.api_contestant(request), request.path_params["attempt_id"]
         _in_range(attempt_id)
@@ -236,7 +237,7 @@ class ContestantApi(Controller):
             attempt_id, "submitted", False, None, done.total, done.duration_ms, done.auto_submitted, done.attempts_left, None
         )
 
-    @get("/attempts/{attempt_id:int}/result")
+    @get("/attempts/{attempt_id:int}/result", responses=CONTESTANT_ERRORS)
     async def result(self, me: int, attempt_id: PathId) -> ResultOut:
         return await self._result(me, attempt_id)
 

@@ -1,5 +1,5 @@
 """Schemathesis against /schema/openapi.json: generated valid and invalid requests to every documented API operation,
-and not one server error (bad input gets a 4xx with a message).
+not one server error (bad input gets a 4xx with a message), and every answer, errors included, as documented.
 
 The app runs in the test's own event loop: Schemathesis' ASGI client would start the app's lifespan in a thread
 with a loop of its own, sharing this process's asyncpg pool and Redis client across two loops. So Hypothesis draws
@@ -17,10 +17,17 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 EXAMPLES = 25  # per operation and mode: the whole run stays well under a minute
 SCOPE = ("/api/",)
+# Not one server error, and every answer (400, 401, 404, 422 and 429 included) as the schema documents it.
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 def _request_args(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +86,7 @@ async def test_no_generated_api_request_gets_a_server_error(client, new_round) -
             if response.status_code >= 500:
                 body = args.get("json", args.get("content", args.get("data", "")))
                 failures.append(f"{args['method']} {args['url']} {body!r} -> {response.status_code}")
-            case.validate_response(response, checks=[not_a_server_error])
+            case.validate_response(response, checks=CHECKS)
 
         try:
             check()
@@ -88,7 +95,7 @@ async def test_no_generated_api_request_gets_a_server_error(client, new_round) -
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # Hypothesis re-raises the (shrunk) failure: noted, then the next operation
-            failures.append(f"{operation.label} ({mode.value}): {type(exc).__name__}")
+            failures.append(f"{operation.label} ({mode.value}): {type(exc).__name__}: {str(exc)[:600]}")
 
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -128,3 +135,12 @@ async def test_the_schema_tells_clients_the_id_ranges(client) -> None:
     assert next(p for p in board if p["name"] == "round_id")["schema"]["maximum"] == 2_147_483_647
     register = spec["components"]["schemas"]["RegisterIn"]["properties"]
     assert register["commune"]["maximum"] == 2_147_483_647 and register["birth_year"]["maximum"] == 32_767
+
+
+async def test_the_schema_documents_the_error_bodies_clients_get(client) -> None:
+    spec = (await client.get("/schema/openapi.json")).json()
+    answer = spec["paths"]["/api/v1/attempts/{attempt_id}/answers/{position}"]["put"]["responses"]
+    assert {"400", "401", "404", "422", "429", "503"} <= set(answer)
+    errors = spec["components"]["schemas"]["ErrorsOut"]
+    assert errors["required"] == ["errors"] and errors["properties"]["errors"]["type"] == "object"
+    assert "401" not in spec["paths"]["/api/v1/contests/{slug}/register"]["post"]["responses"]
