@@ -5,7 +5,7 @@ must stay in one slot. Every key of a round carries the round's tag, `{12}`: its
 rendered fragments (`board:{12}`, `board:{12}:c:11560`, `part:{12}:people`, `boardcache:{12}:all`). The
 contest-wide boards carry the contest's, `{c3}` (`cboard:{c3}:g:students`, `boardcache:{c3}:all`): the tag is the
 scope's name (`Scope.tag`). The ranking script touches only the round's keys; the contest-wide boards are updated by
-separate ZADD GT commands beside it (idempotent, see leaderboard.service). One tag per contest would have kept them
+separate ZADD GT commands beside it (idempotent, see leaderboard.boards). One tag per contest would have kept them
 in one script, but it would put every round of a contest in one slot, and on one node. A round's keys move together
 in a rebuild, and the SCAN patterns below match the tagged names (braces are not special in a Redis pattern).
 tests/leaderboard/test_cluster_slots.py checks every command a round's scoring and boards send.

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m loadtests.bench_boards [--members 1000000] [--samples 10000]
 
-Fills one round's boards the shape scoring leaves them in (leaderboard.service._RANK_LUA): everyone's board,
+Fills one round's boards the shape scoring leaves them in (leaderboard.boards._RANK_LUA): everyone's board,
 one board per commune (114, as Hải Phòng), one per contestant group (7), the three contest-wide boards, and the
 set of ranked attempt ids; with pipelined ZADD/SADD in chunks, scores drawn through scorecode.encode so ties
 happen as they do. Then it times the real service functions over random members, one request at a time:
@@ -72,7 +72,7 @@ async def run(members: int, samples: int) -> int:
     import redis.asyncio as aioredis
 
     from contest import keys
-    from contest.leaderboard.service import place_on, top_and_rank
+    from contest.leaderboard.boards import place_on, top_and_rank
 
     r = aioredis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
     try:

@@ -180,8 +180,8 @@ async def test_a_contests_whole_life_agrees_everywhere_and_keeps_previews_and_ou
 
     from contest.attempts import service as attempts
     from contest.contests.tables import Contest
-    from contest.leaderboard import collective
-    from contest.leaderboard import service as boards
+    from contest.leaderboard import collective, views
+    from contest.leaderboard.scope import round_scope
     from contest.officials import service as officials
     from contest.people.tables import Contestant
     from contest.results import service as results
@@ -260,9 +260,9 @@ async def test_a_contests_whole_life_agrees_everywhere_and_keeps_previews_and_ou
     exported = await results.export_rows(round_id)
     assert sorted(row[1] for row in exported) == sorted(plan)
     assert await Contestant.count().where(Contestant.contest == contest_id) == 3
-    board = await boards.board_view(round_id)
+    board = await views.board_view(round_id)
     assert board is not None and board.people == 3 and [r.correct for r in board.rows] == [4, 4, 1]
-    scope = await boards.round_scope(round_id)
+    scope = await round_scope(round_id)
     assert scope is not None and sum(x.people for x in (await collective.count_collective(scope)).communes) == 3
     contest_row = await officials.pick_contest(contest_id)
     assert contest_row is not None

@@ -24,7 +24,7 @@ import pytest
 
 from contest.attempts.tables import Attempt
 from contest.cli import SERVERS
-from contest.leaderboard import service as boards
+from contest.leaderboard import boards, views
 from contest.leaderboard.rebuild import check_contest, check_round
 from contest.leaderboard.scope import Scope, round_scope
 from contest.redis import async_redis
@@ -180,7 +180,7 @@ async def standings(case: RoundCase) -> dict[str, object]:
     out: dict[str, object] = {}
     for label, scope in (("round", one_round), ("contest", contest)):
         for commune, group in ((None, None), (THUY_NGUYEN, None), (THIEN_HUONG, None), (None, "teachers"), (None, "students")):
-            rows, total = await boards.board_rows(scope, commune, group)
+            rows, total = await views.board_rows(scope, commune, group)
             out[f"{label} {commune} {group}"] = (total, [(r.rank, r.name, r.phone, r.commune, r.correct) for r in rows])
     out["participation"] = await boards.participation(async_redis(), case.round_id)
     out["groups"] = await boards.group_participation(async_redis(), case.round_id)

@@ -38,9 +38,10 @@ from contest.api.schemas import (
     TokenOut,
 )
 from contest.attempts import service as attempts
+from contest.attempts.result import attempt_result
 from contest.contests import service as contests
 from contest.i18n import InputError
-from contest.leaderboard import service as boards
+from contest.leaderboard import views
 from contest.leaderboard.scope import contest_scope
 from contest.people import service as people
 from contest.people.privacy import consent_version
@@ -107,7 +108,7 @@ async def _attempt_out(attempt_id: int, contestant_id: int) -> AttemptOut:
     )
 
 
-def _board_out(view: boards.BoardView) -> BoardOut:
+def _board_out(view: views.BoardView) -> BoardOut:
     return BoardOut(
         view.round_id,
         view.people,
@@ -178,7 +179,7 @@ class PublicApi(Controller):
 
     @get("/rounds/{round_id:int}/board", responses=PUBLIC_ERRORS)
     async def board(self, round_id: PathId, commune: QueryId = None, group: str | None = None) -> BoardOut:
-        view = await boards.board_view(round_id, commune, group=group)
+        view = await views.board_view(round_id, commune, group=group)
         if view is None:
             raise NotFoundException()
         return _board_out(view)
@@ -189,7 +190,7 @@ class PublicApi(Controller):
         scope = await contest_scope(slug)
         if scope is None:
             raise NotFoundException()
-        return _board_out(await boards.scope_view(scope, commune, group))
+        return _board_out(await views.scope_view(scope, commune, group))
 
 
 class ContestantApi(Controller):
@@ -243,7 +244,7 @@ class ContestantApi(Controller):
 
     @staticmethod
     async def _result(me: int, attempt_id: int) -> ResultOut:
-        r = await boards.attempt_result(attempt_id, me)
+        r = await attempt_result(attempt_id, me)
         best = r.best
         return ResultOut(
             r.attempt_id,

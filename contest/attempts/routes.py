@@ -9,12 +9,12 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from contest.attempts import service
+from contest.attempts.result import attempt_result
 from contest.certificates import service as certificates
 from contest.contests import share
 from contest.contests.service import round_of
 from contest.digits import is_digits
 from contest.i18n import InputError
-from contest.leaderboard import service as boards
 from contest.ratelimit import limit
 from contest.scoring.queue import kick
 from contest.web import contestant_of, errors_of, lang_of, page
@@ -88,7 +88,7 @@ class AttemptController(Controller):
     @get("/attempts/{attempt_id:int}/result", name="result")
     async def result(self, request: Request, attempt_id: int) -> Template:
         me = _me(request)
-        result = await boards.attempt_result(attempt_id, me)
+        result = await attempt_result(attempt_id, me)
         review = await service.review(attempt_id, me)
         mine = await certificates.for_result_page(me, result.round_id) if result.ready else []
         meta = await share.share_meta(attempt_id, me, result.contest_slug, lang_of(request)) if result.ready else None
@@ -97,6 +97,6 @@ class AttemptController(Controller):
     @get("/attempts/{attempt_id:int}/result/status")
     async def result_status(self, request: Request, attempt_id: int) -> Template:
         me = _me(request)
-        result = await boards.attempt_result(attempt_id, me)
+        result = await attempt_result(attempt_id, me)
         mine = await certificates.for_result_page(me, result.round_id) if result.ready else []
         return page("attempts/_result.html", result=result, certificates=mine)

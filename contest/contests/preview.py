@@ -11,7 +11,7 @@ from contest.attempts.tables import Attempt
 from contest.contests.builder import HAI_PHONG, BankShortfall, bank_can_fill
 from contest.contests.service import round_row
 from contest.i18n import InputError
-from contest.leaderboard.service import participation
+from contest.leaderboard.boards import participation
 from contest.people.tables import Commune, Contestant
 from contest.redis import async_redis
 from contest.staff.audit import audit

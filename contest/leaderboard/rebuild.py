@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 from contest import keys
 from contest.digits import is_digits
 from contest.leaderboard import scorecode
-from contest.leaderboard.service import clear_contest, clear_round
+from contest.leaderboard.boards import clear_contest, clear_round
 from contest.redis import async_redis
 from contest.scoring.service import rank_ids
 from contest.settings import get_settings

@@ -1,6 +1,6 @@
 """Public boards of a round and of a whole contest, their live fragment, "where am I", collective rankings.
 
-Every public page shows short names and masked phones only (leaderboard.service.public_rows).
+Every public page shows short names and masked phones only (leaderboard.views.public_rows).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from contest import keys
 from contest.contests.tables import COLLECTIVE_SORTS
 from contest.i18n import DEFAULT, InputError
 from contest.leaderboard import collective as collective_rankings
-from contest.leaderboard import service
+from contest.leaderboard import views
 from contest.leaderboard.scope import Scope, contest_scope, round_scope
 from contest.people import service as people
 from contest.ratelimit import limit
@@ -51,22 +51,22 @@ def _base(scope: Scope) -> str:
 
 async def _live(request: Request, scope: Scope, commune: int | None, group: str | None) -> str:
     """The top of one view, rendered once per few seconds for everyone, then this viewer's own places."""
-    commune, group, view = service.view_filter(commune, group)
+    commune, group, view = views.view_filter(commune, group)
 
     async def make() -> str:
-        rows, total = await service.board_rows(scope, commune, group, TOP)
+        rows, total = await views.board_rows(scope, commune, group, TOP)
         return _render(request, "leaderboard/_top.html", rows=rows, total=total)
 
     lang = lang_of(request)  # shared by every viewer of a view who reads the same language
     shared_view = view if lang == DEFAULT else f"{view}:{lang}"
-    shared = await service.cached_text(keys.board_fragment(scope.tag, shared_view), SHARED_SECONDS, make)
+    shared = await views.cached_text(keys.board_fragment(scope.tag, shared_view), SHARED_SECONDS, make)
     me = contestant_of(request)
-    mine = await service.my_places(scope, me) if me is not None else None
+    mine = await views.my_places(scope, me) if me is not None else None
     return shared + (_render(request, "leaderboard/_mine.html", mine=mine, searched=False) if mine else "")
 
 
 async def _board_page(request: Request, scope: Scope, commune: int | None, group: str | None) -> Template:
-    view = await service.scope_view(scope, commune, group, n=0)  # the top comes from the shared fragment
+    view = await views.scope_view(scope, commune, group, n=0)  # the top comes from the shared fragment
     live = await _live(request, scope, view.commune, view.group)
     query = f"?commune={view.commune}" if view.commune is not None else f"?group={view.group}" if view.group else ""
     return page("leaderboard/board.html", board=view, live=live, base=_base(scope), query=query, every=LIVE_SECONDS)
@@ -77,7 +77,7 @@ async def _find_me(request: Request, scope: Scope, phone: str, birth_year: str) 
         contestant_id = await people.identify(scope.contest_id, phone, birth_year)
     except InputError as exc:
         return page("leaderboard/_mine.html", mine=None, searched=True, errors=errors_of(request, exc))
-    return page("leaderboard/_mine.html", mine=await service.my_places(scope, contestant_id), searched=True, errors={})
+    return page("leaderboard/_mine.html", mine=await views.my_places(scope, contestant_id), searched=True, errors={})
 
 
 async def _collective_page(scope: Scope, by: str) -> Template:

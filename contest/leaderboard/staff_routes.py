@@ -12,7 +12,7 @@ from litestar.response import Response, Template
 
 from contest import xlsx
 from contest.i18n import InputError, message
-from contest.leaderboard import collective
+from contest.leaderboard import population
 from contest.staff.audit import audit
 from contest.staff.guards import require
 from contest.staff.signin import StaffUser
@@ -32,12 +32,12 @@ class PopulationController(Controller):
     @get("/template")
     async def template(self) -> Response[bytes]:
         return Response(
-            await collective.population_template(),
+            await population.population_template(),
             media_type=xlsx.MEDIA_TYPE,
             headers={"content-disposition": 'attachment; filename="dan-so-xa-phuong.xlsx"'},
         )
 
-    @post("/import", request_max_body_size=collective.MAX_BYTES * 2)
+    @post("/import", request_max_body_size=population.MAX_BYTES * 2)
     async def upload(self, request: Request, data: Multipart, staff: StaffUser) -> Template:
         """Every row checked first; one bad row and nothing is written, the report says which rows to fix."""
         upload = data.get("file")
@@ -45,7 +45,7 @@ class PopulationController(Controller):
             errors = {"file": message("population_upload_missing", lang_of(request))}
             return page("leaderboard/population.html", status_code=422, report=None, lines=[], errors=errors)
         try:
-            report = await collective.import_population(await upload.read())
+            report = await population.import_population(await upload.read())
         except InputError as exc:
             return page("leaderboard/population.html", status_code=422, report=None, lines=[], errors=errors_of(request, exc))
         lang = lang_of(request)

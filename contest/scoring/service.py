@@ -17,7 +17,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from contest import clock
-from contest.leaderboard.service import ScoredAttempt, rank_attempts
+from contest.leaderboard.boards import ScoredAttempt, rank_attempts
 
 _SCORE_SQL = """
 UPDATE attempt a SET status = 'scored', scored_at = $2, correct = (

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from contest.attempts import service as attempts
 from contest.contests.tables import Round
-from contest.leaderboard import collective
-from contest.leaderboard import service as boards
+from contest.leaderboard import collective, views
+from contest.leaderboard.scope import round_scope
 from contest.officials import service as officials
 from contest.people.duplicates import contests_with_counts
 from contest.people.tables import Contestant
@@ -52,9 +52,9 @@ async def test_a_preview_leaves_no_trace_in_exports_counts_boards_rankings_or_re
     assert await Contestant.count().where(Contestant.contest == case.contest_id) == 1
     assert next(c for c in await contests_with_counts() if c["id"] == case.contest_id)["people"] == 1
 
-    board = await boards.board_view(case.round_id)
+    board = await views.board_view(case.round_id)
     assert board is not None and board.people == 1 and board.total == 1 and [r.correct for r in board.rows] == [2]
-    scope = await boards.round_scope(case.round_id)
+    scope = await round_scope(case.round_id)
     assert scope is not None
     ranking = await collective.count_collective(scope)
     assert sum(c.people for c in ranking.communes) == 1 and sum(g.people for g in ranking.groups) == 1

@@ -6,7 +6,7 @@ import pytest
 
 from contest.attempts import service as attempts
 from contest.leaderboard import scorecode
-from contest.leaderboard.service import ScoredAttempt, rank_attempts, standing, top
+from contest.leaderboard.boards import ScoredAttempt, rank_attempts, standing, top
 from contest.redis import async_redis
 from contest.scoring.queue import kick
 from tests.factories import HAI_PHONG_COMMUNES, answer

@@ -17,7 +17,7 @@ import redis
 from redis.crc import key_slot
 
 from contest import keys
-from contest.leaderboard import service
+from contest.leaderboard import boards
 from contest.leaderboard.rebuild import check_contest, check_round, rebuild_round
 from contest.ratelimit import _SPEND_LUA
 from contest.redis import async_redis
@@ -101,7 +101,7 @@ def mark(phase: str) -> None:
 
 def test_every_script_names_its_keys_through_keys() -> None:
     # A cluster routes a script by its KEYS: a key built inside the script could live on another node.
-    for script in (service._RANK_LUA, service._TOP_AND_RANK_LUA, _SPEND_LUA):
+    for script in (boards._RANK_LUA, boards._TOP_AND_RANK_LUA, _SPEND_LUA):
         for call in re.findall(r"redis\.call\('\w+', ([^,)]+)", script):
             assert re.fullmatch(r"KEYS\[\d\]", call.strip()), call
 
@@ -131,13 +131,13 @@ async def test_a_rounds_scoring_boards_and_rebuild_stay_one_slot_per_command(cli
         await kick()
         worker()
         mark("standing")
-        mine = await service.standing(r, case.round_id, ids[1], THUY_NGUYEN)
+        mine = await boards.standing(r, case.round_id, ids[1], THUY_NGUYEN)
         mark("participation")
-        await service.participation(r, case.round_id)
+        await boards.participation(r, case.round_id)
         mark("group_participation")
-        await service.group_participation(r, case.round_id)
+        await boards.group_participation(r, case.round_id)
         mark("place_on")
-        await service.place_on(r, keys.group_board(case.round_id, "teachers"), ids[3])
+        await boards.place_on(r, keys.group_board(case.round_id, "teachers"), ids[3])
         mark("pages")
         for path in (
             f"/rounds/{case.round_id}/board",
@@ -221,5 +221,5 @@ async def test_the_scan_patterns_of_a_rebuild_match_the_tagged_keys(new_round, c
         keys.contest_commune_board(case.contest_id, THIEN_HUONG),
         keys.contest_group_board(case.contest_id, "students"),
     }
-    await service.clear_round(r, case.round_id)
+    await boards.clear_round(r, case.round_id)
     assert [k for p in keys.round_pattern(case.round_id) async for k in r.scan_iter(match=p)] == []

@@ -8,8 +8,8 @@ from datetime import timedelta
 from contest import keys
 from contest.attempts import service as attempts
 from contest.contests.tables import Round
+from contest.leaderboard.boards import ScoredAttempt, group_participation, place_on, rank_attempts, top_and_rank
 from contest.leaderboard.scope import round_scope
-from contest.leaderboard.service import ScoredAttempt, group_participation, place_on, rank_attempts, top_and_rank
 from contest.people.phone import mask_phone, short_name
 from contest.people.service import Registration, register
 from contest.redis import async_redis

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from contest.i18n import InputError
-from contest.leaderboard.collective import import_population
+from contest.leaderboard.population import import_population
 from contest.people.tables import Commune
 from contest.questions import transfer
 from contest.questions.tables import Question
