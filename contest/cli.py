@@ -11,6 +11,10 @@ contest leaderboards check [--round N]     compare Redis with PostgreSQL, change
 contest certificates award --round N | zip --round N [--out FILE]   a round's certificates, with a progress bar
 contest questions import FILE [--dry-run] | export FILE [--topic SLUG] | template FILE   the question bank as xlsx/CSV/zip
 contest privacy purge [--dry-run]   anonymise personal data of contests past their retention period (also daily from cron)
+
+Each command imports what it needs inside its function, on purpose (not to dodge a cycle): table modules may only be
+imported after `_piccolo_env()` points Piccolo at piccolo_conf, `contest --help` stays fast without the app, fonts and
+reportlab, and the worker imports its heavy job modules itself, once, before RQ forks.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ def make_engine() -> PostgresEngine:
 
 def engine() -> PostgresEngine:
     """The engine every table uses (the one piccolo_conf made)."""
+    # Inside the function on purpose: a table module builds its engine through piccolo_conf, which imports this module.
     from contest.people.tables import Commune
 
     return Commune._meta.db  # type: ignore[return-value]
