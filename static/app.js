@@ -30,7 +30,11 @@
   tick();
   form.addEventListener("submit", function () { submitted = true; });
   function count() {
-    document.getElementById("answered").textContent = document.querySelectorAll(".question input[type=radio]:checked").length;
+    // A question counts once, whether answered by one radio button or by several ticked boxes.
+    document.getElementById("answered").textContent = Array.prototype.filter.call(
+      document.querySelectorAll("form.question fieldset"),
+      function (f) { return f.querySelector("input[type=radio]:checked, input[type=checkbox]:checked"); }
+    ).length;
   }
   document.addEventListener("change", count);
   // An answer that did not reach the server is retried, and shown as not saved until it does.

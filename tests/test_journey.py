@@ -90,7 +90,8 @@ async def test_the_answer_key_never_reaches_the_browser(client, new_round) -> No
 
     shown = await client.get(f"/api/v1/attempts/{attempt_id}", headers={"authorization": f"Bearer {issue(me)}"})
     body = shown.json()
-    assert set(body["questions"][0]) == {"position", "text", "options", "chosen", "image_url"}
+    # "multiple" says only that several options are correct (the checkboxes), never which.
+    assert set(body["questions"][0]) == {"position", "text", "options", "chosen", "image_url", "multiple", "chosen_ids"}
     assert set(body["questions"][0]["options"][0]) == {"id", "text"}
     # Each question's options come in the attempt's own order, not the key's.
     assert {o["id"] for q in body["questions"] for o in q["options"]} == {

@@ -102,6 +102,8 @@ async def _attempt_out(attempt_id: int, contestant_id: int) -> AttemptOut:
                 [OptionOut(o, t) for o, t in i.options],
                 i.chosen,
                 f"/media/{i.image}" if i.image else None,
+                i.multiple,
+                i.ticked,
             )
             for i in v.items
         ],
@@ -213,7 +215,12 @@ class ContestantApi(Controller):
         p = request.path_params
         me = auth.api_contestant(request)
         _in_range(p["attempt_id"], p["position"])
-        await attempts.save_answer(p["attempt_id"], me, p["position"], data.option_id)
+        if data.option_id is not None and data.option_ids is None:
+            await attempts.save_answer(p["attempt_id"], me, p["position"], data.option_id)
+        elif data.option_ids is not None and data.option_id is None:
+            await attempts.save_choices(p["attempt_id"], me, p["position"], data.option_ids)
+        else:
+            raise InputError({"option": "option_invalid"})
 
     @put("/attempts/{attempt_id:int}/prediction", status_code=204, responses=CONTESTANT_ERRORS)
     async def prediction(self, me: int, attempt_id: PathId, data: PredictionIn) -> None:

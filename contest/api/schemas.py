@@ -88,6 +88,9 @@ class QuestionOut(msgspec.Struct):
     options: list[OptionOut]
     chosen: int | None
     image_url: str | None = None
+    # Several options are correct ("choose all that apply"): answer with option_ids, every option ticked.
+    multiple: bool = False
+    chosen_ids: list[int] = msgspec.field(default_factory=list)
 
 
 class AttemptOut(msgspec.Struct):
@@ -102,7 +105,10 @@ class AttemptOut(msgspec.Struct):
 
 
 class AnswerIn(msgspec.Struct):
-    option_id: Id
+    """One option (option_id), or for a question with `multiple` the whole set ticked (option_ids, maybe empty)."""
+
+    option_id: Id | None = None
+    option_ids: Annotated[list[Id], msgspec.Meta(max_length=26)] | None = None
 
 
 class PredictionIn(msgspec.Struct):

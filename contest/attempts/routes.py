@@ -56,6 +56,13 @@ class AttemptController(Controller):
     async def answer(self, request: Request, attempt_id: int, position: int, data: Form) -> Response:
         option = data.get("option", "")
         try:
+            if data.get("multiple") == "1":
+                # Choose all that apply: each box is its own field ("tick-<option id>"), so the form sends the whole set.
+                ticked = [key.removeprefix("tick-") for key in data if key.startswith("tick-")]
+                if not all(is_digits(t) for t in ticked):
+                    raise InputError({"option": "option_invalid"})
+                await service.save_choices(attempt_id, _me(request), position, [int(t) for t in ticked])
+                return Response("✓" if ticked else "", media_type="text/html")
             if not is_digits(option):
                 raise InputError({"option": "option_invalid"})
             await service.save_answer(attempt_id, _me(request), position, int(option))

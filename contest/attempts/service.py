@@ -169,6 +169,13 @@ class ItemView:
     options: list[tuple[int, str]]
     chosen: int | None
     image: str | None = None
+    # Several options are correct: checkboxes, "choose all that apply"; `ticked` holds what is ticked.
+    multiple: bool = False
+    ticked: list[int] = field(default_factory=list)
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.ticked) if self.multiple else self.chosen is not None
 
 
 @dataclass
@@ -185,7 +192,7 @@ class AttemptView:
 
     @property
     def answered(self) -> int:
-        return sum(1 for i in self.items if i.chosen is not None)
+        return sum(1 for i in self.items if i.answered)
 
 
 async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = True) -> AttemptView:
@@ -205,17 +212,31 @@ async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = T
     )
     if with_items:
         items = await db.raw(
-            "SELECT i.position, i.option_ids, i.chosen, q.text, q.image FROM attempt_item i JOIN question q ON q.id = i.question "
-            "WHERE i.attempt = {} ORDER BY i.position",
+            "SELECT i.position, i.option_ids, i.chosen, i.chosen_set, q.text, q.image FROM attempt_item i "
+            "JOIN question q ON q.id = i.question WHERE i.attempt = {} ORDER BY i.position",
             attempt_id,
         )
         option_ids = [o for item in items for o in item["option_ids"]]
-        texts = {r["id"]: r["text"] for r in await db.raw("SELECT id, text FROM option WHERE id = ANY({})", option_ids)}
+        # Only whether a question has several correct options leaves the server here, never which ones.
+        rows = await db.raw("SELECT id, text, is_correct FROM option WHERE id = ANY({})", option_ids)
+        texts = {r["id"]: r["text"] for r in rows}
+        right = {r["id"] for r in rows if r["is_correct"]}
         view.items = [
-            ItemView(i["position"], i["text"], [(o, texts[o]) for o in i["option_ids"]], i["chosen"], i["image"]) for i in items
+            ItemView(
+                i["position"],
+                i["text"],
+                [(o, texts[o]) for o in i["option_ids"]],
+                i["chosen"],
+                i["image"],
+                multiple=sum(o in right for o in i["option_ids"]) > 1,
+                ticked=list(i["chosen_set"] or []),
+            )
+            for i in items
         ]
     return view
 
+
+MAX_CHOICES = 26  # more ticks than any question has options is never a real answer
 
 _SAVE_ANSWERS = """
 WITH given AS (
@@ -251,6 +272,27 @@ async def save_answer(attempt_id: int, contestant_id: int, position: int, option
     """Store one answer the moment it is given (committed before this returns), within deadline + grace."""
     now = clock.now()
     if not await _answer_writer((attempt_id, contestant_id, position, option_id, now, now - _grace())):
+        await _explain_refusal(attempt_id, contestant_id, position, now)
+        raise InputError({"option": "option_invalid"})
+
+
+_SAVE_CHOICES = """
+UPDATE attempt_item i SET chosen_set = $4::int[], chosen = NULL, answered_at = $5
+FROM attempt a
+WHERE a.id = $1 AND a.contestant = $2 AND a.status = 'open' AND a.deadline >= $6
+  AND i.attempt = a.id AND i.position = $3 AND $4::int[] <@ i.option_ids
+RETURNING i.id
+"""
+
+
+async def save_choices(attempt_id: int, contestant_id: int, position: int, option_ids: list[int]) -> None:
+    """Store what is ticked on a choose-all-that-apply question (the whole set, so each change is one request);
+    an empty set unticks all. Within deadline + grace, like save_answer."""
+    now = clock.now()
+    chosen = sorted(set(option_ids))
+    if len(chosen) > MAX_CHOICES or not await db.fetch(
+        _SAVE_CHOICES, attempt_id, contestant_id, position, chosen, now, now - _grace()
+    ):
         await _explain_refusal(attempt_id, contestant_id, position, now)
         raise InputError({"option": "option_invalid"})
 
@@ -377,13 +419,18 @@ class ReviewItem:
 
     @property
     def right(self) -> bool:
-        return any(chosen and correct for _, chosen, correct in self.options)
+        """All or nothing, as scoring counts it: what was chosen is exactly the correct options (one, or all of several)."""
+        return all(chosen == correct for _, chosen, correct in self.options)
+
+    @property
+    def multiple(self) -> bool:
+        return sum(correct for _, _, correct in self.options) > 1
 
 
 async def review(attempt_id: int, contestant_id: int) -> list[ReviewItem] | None:
     """The attempt with the key and explanations, once its round has closed (None before: the key stays hidden)."""
     rows = await db.raw(
-        "SELECT i.position, q.text, q.explanation, i.chosen, i.option_ids, r.closes_at FROM attempt a "
+        "SELECT i.position, q.text, q.explanation, i.chosen, i.chosen_set, i.option_ids, r.closes_at FROM attempt a "
         "JOIN round r ON r.id = a.round JOIN attempt_item i ON i.attempt = a.id JOIN question q ON q.id = i.question "
         "WHERE a.id = {} AND a.contestant = {} AND a.status <> 'open' ORDER BY i.position",
         attempt_id,
@@ -397,7 +444,10 @@ async def review(attempt_id: int, contestant_id: int) -> list[ReviewItem] | None
         ReviewItem(
             row["position"],
             row["text"],
-            [(options[o]["text"], o == row["chosen"], options[o]["is_correct"]) for o in row["option_ids"]],
+            [
+                (options[o]["text"], o == row["chosen"] or o in (row["chosen_set"] or ()), options[o]["is_correct"])
+                for o in row["option_ids"]
+            ],
             row["explanation"],
         )
         for row in rows

@@ -47,6 +47,9 @@ class AttemptItem(Table):
     # Option ids in the order this contestant sees them.
     option_ids = Array(base_column=Integer())
     chosen = Integer(null=True, default=None)
+    # A question with several correct options ("choose all that apply"): every option ticked, in any order;
+    # null for a one-answer question (`chosen`), empty when every box was unticked again.
+    chosen_set = Array(base_column=Integer(), null=True, default=None)
     answered_at = Timestamptz(null=True, default=None)
 
     # Also the index every answer save goes through.

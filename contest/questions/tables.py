@@ -50,5 +50,6 @@ class Option(Table):
     position = SmallInt()
     text = Text()
     # The answer key: read only by scoring, never sent to a browser before a round closes.
-    # More than one option may be correct; choosing any of them scores.
+    # More than one option may be correct: contestants then tick every option they think right
+    # (checkboxes), and the question scores only when the ticks are exactly the correct options.
     is_correct = Boolean(default=False)

@@ -21,7 +21,13 @@ from contest.leaderboard.boards import ScoredAttempt, rank_attempts
 
 _SCORE_SQL = """
 UPDATE attempt a SET status = 'scored', scored_at = $2, correct = (
-    SELECT count(*) FROM attempt_item i JOIN option o ON o.id = i.chosen WHERE i.attempt = a.id AND o.is_correct
+    SELECT count(*) FROM attempt_item i
+    WHERE i.attempt = a.id AND (i.chosen IS NOT NULL OR cardinality(i.chosen_set) > 0)
+      -- All or nothing: right when the options chosen are exactly the correct ones (one, or all of several).
+      AND NOT EXISTS (
+          SELECT 1 FROM option o WHERE o.id = ANY(i.option_ids)
+            AND o.is_correct <> (o.id IS NOT DISTINCT FROM i.chosen OR o.id = ANY(coalesce(i.chosen_set, '{}')))
+      )
 )
 WHERE a.id = ANY($1::bigint[]) AND a.status = 'submitted'
 RETURNING a.id
