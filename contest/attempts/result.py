@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contest import clock
-from contest.attempts.tables import Attempt
+from contest import clock, db
 from contest.i18n import InputError
 from contest.leaderboard.boards import Standing, standing
 from contest.redis import async_redis
@@ -32,7 +31,7 @@ class AttemptResult:
 
 async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
     """An attempt's score and time, and the contestant's best standing in the round once it is ranked."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT a.id, a.round, a.status, a.correct, a.total, a.duration_ms, a.auto_submitted, a.ranked_at, "
         "p.commune, m.name AS commune_name, c.slug, r.max_attempts, r.closes_at, "
         "(SELECT count(*) FROM attempt x WHERE x.round = a.round AND x.contestant = a.contestant) AS used "

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contest import clock
+from contest import clock, db
 from contest.attempts import service as attempts
-from contest.attempts.tables import Attempt
 from contest.contests.builder import HAI_PHONG, BankShortfall, bank_can_fill
 from contest.contests.service import round_row
 from contest.i18n import InputError
 from contest.leaderboard.boards import participation
-from contest.people.tables import Commune, Contestant
+from contest.people.tables import Commune
 from contest.redis import async_redis
 from contest.staff.audit import audit
 from contest.staff.signin import StaffUser
@@ -29,7 +28,7 @@ async def preview_contestant(actor: StaffUser) -> int:
     if commune is None:
         raise InputError({"commune": "commune_invalid"})
     now = clock.now()
-    rows = await Contestant.raw(
+    rows = await db.raw(
         "INSERT INTO contestant (contest, preview, full_name, phone, birth_year, commune, \"group\", consented_at, created_at) "
         "VALUES (NULL, true, {}, {}, 1990, {}, 'officials', {}, {}) "
         "ON CONFLICT (phone) WHERE preview DO UPDATE SET full_name = EXCLUDED.full_name RETURNING id",
@@ -44,7 +43,7 @@ async def start_preview(actor: StaffUser, round_id: int) -> int:
     me = await preview_contestant(actor)
     now = clock.now()
     await attempts.close_expired(now, me)
-    current = await Attempt.raw("SELECT id FROM attempt WHERE contestant = {} AND round = {} AND status = 'open'", me, round_id)
+    current = await db.raw("SELECT id FROM attempt WHERE contestant = {} AND round = {} AND status = 'open'", me, round_id)
     if current:
         return int(current[0]["id"])
     short = await bank_can_fill(row["draw"])
@@ -59,7 +58,7 @@ async def start_preview(actor: StaffUser, round_id: int) -> int:
 
 async def preview_owner(actor: StaffUser, attempt_id: int) -> int:
     """The preview contestant behind an attempt, if it is this organiser's preview."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT a.contestant FROM attempt a JOIN contestant p ON p.id = a.contestant "
         "WHERE a.id = {} AND a.preview AND p.preview AND p.phone = {}",
         attempt_id,
@@ -72,7 +71,7 @@ async def preview_owner(actor: StaffUser, attempt_id: int) -> int:
 
 async def answer_key(attempt_id: int) -> dict[int, set[int]]:
     """Position -> correct option ids: for the organiser's preview only."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT i.position, o.id FROM attempt_item i JOIN option o ON o.question = i.question AND o.is_correct "
         "WHERE i.attempt = {}",
         attempt_id,
@@ -95,7 +94,7 @@ class LiveCounts:
 
 async def live_counts(round_id: int) -> LiveCounts:
     """Real attempts by status and people (PostgreSQL), and scored participation per commune (Redis)."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT count(*) FILTER (WHERE status = 'open' AND NOT preview) AS open, "
         "count(*) FILTER (WHERE status = 'submitted' AND NOT preview) AS submitted, "
         "count(*) FILTER (WHERE status = 'scored' AND NOT preview) AS scored, "

@@ -11,11 +11,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from contest import keys
+from contest import db, keys
 from contest.contests.tables import COLLECTIVE_SORTS, IN_AREA
 from contest.db import engine
 from contest.leaderboard.scope import Scope
-from contest.people.tables import GROUPS, Commune
+from contest.people.tables import GROUPS
 from contest.redis import async_redis
 
 CACHE_SECONDS = 60
@@ -84,7 +84,7 @@ class Collective:
 async def _rounds_of(scope: Scope) -> list[int]:
     if scope.round_id is not None:
         return [scope.round_id]
-    rows = await Commune.raw("SELECT id FROM round WHERE contest = {}", scope.contest_id)
+    rows = await db.raw("SELECT id FROM round WHERE contest = {}", scope.contest_id)
     return [row["id"] for row in rows]
 
 
@@ -114,7 +114,7 @@ async def count_collective(scope: Scope) -> Collective:
         covered_by_group.setdefault(row["group"], set()).add(row["commune"])
     for slug, codes in covered_by_group.items():
         groups[slug].communes_covered = len(codes)
-    contest_groups = await Commune.raw("SELECT groups FROM contest WHERE id = {}", scope.contest_id)
+    contest_groups = await db.raw("SELECT groups FROM contest WHERE id = {}", scope.contest_id)
     for slug in contest_groups[0]["groups"] if contest_groups and contest_groups[0]["groups"] else GROUPS:
         groups.setdefault(slug, CollectiveRow(slug, slug))
     return Collective(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contest import keys
-from contest.attempts.tables import Attempt
+from contest import db, keys
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class Scope:
 
 async def round_scope(round_id: int) -> Scope | None:
     """The board scope of one round, or None when there is no such round."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         "SELECT r.title, r.results_published_at IS NOT NULL AS published, c.id, c.slug, c.title AS contest_title, "
         "CASE WHEN r.stopped_at IS NOT NULL THEN r.stop_reason END AS stop_reason, "
         "CASE WHEN r.suspended_at IS NOT NULL THEN r.suspend_reason END AS suspend_reason "
@@ -62,5 +61,5 @@ async def round_scope(round_id: int) -> Scope | None:
 
 async def contest_scope(slug: str) -> Scope | None:
     """The board scope of a whole contest, or None when there is no such published contest."""
-    rows = await Attempt.raw("SELECT id, slug, title FROM contest WHERE slug = {} AND published", slug)
+    rows = await db.raw("SELECT id, slug, title FROM contest WHERE slug = {} AND published", slug)
     return Scope(rows[0]["id"], rows[0]["slug"], rows[0]["title"]) if rows else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from contest.attempts.tables import Attempt
+from contest import db
 from contest.leaderboard import scorecode
 from contest.leaderboard.boards import Place, group_participation, participation, place_on, top_and_rank
 from contest.leaderboard.collective import collective
@@ -71,7 +71,7 @@ async def public_rows(best: list[tuple[int, int, int]]) -> list[BoardRow]:
     """Board rows for the public: short names and masked phones only, never what identifies a person."""
     people = {
         row["id"]: row
-        for row in await Attempt.raw(
+        for row in await db.raw(
             "SELECT p.id, p.full_name, p.phone, m.name AS commune FROM contestant p JOIN commune m ON m.code = p.commune "
             "WHERE p.id = ANY({})",
             [cid for _, cid, _ in best],
@@ -112,7 +112,7 @@ async def scope_view(scope: Scope, commune: int | None = None, group: str | None
         by_group = {g.code: (g.people, g.attempts) for g in ranking.groups if g.people}
     names = {
         row["code"]: row["name"]
-        for row in await Attempt.raw(
+        for row in await db.raw(
             "SELECT code, name FROM commune WHERE code = ANY({})", [*counts, *([commune] if commune is not None else [])]
         )
     }
@@ -153,7 +153,7 @@ class MyPlaces:
 
 async def my_places(scope: Scope, contestant_id: int) -> MyPlaces | None:
     """Where one contestant of the scope's contest stands (None when they are not registered in it)."""
-    rows = await Attempt.raw(
+    rows = await db.raw(
         'SELECT p.full_name, p.phone, p.commune, p."group", m.name AS commune_name '
         "FROM contestant p JOIN commune m ON m.code = p.commune WHERE p.id = {} AND p.contest = {}",
         contestant_id,
