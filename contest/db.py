@@ -58,7 +58,7 @@ async def fetch(sql: str, *args: Any) -> list[asyncpg.Record]:
 
 
 async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
-    """One statement with Piccolo's {} placeholders, its rows as dicts: what `SomeTable.raw()` did, without a table.
+    """One statement with Piccolo's {} placeholders, its rows as dicts: what a table's raw() did, without the table.
 
     Inside `engine().transaction()` it runs on the transaction's connection (Piccolo's run_querystring does the same).
     """

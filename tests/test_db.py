@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from contest import db
 from contest.db import engine
 from contest.people.tables import Commune
+from tests.conftest import ROOT
 
 
 async def test_raw_rows_are_the_dicts_piccolo_gave() -> None:
@@ -37,3 +40,9 @@ async def test_what_a_failed_transaction_wrote_through_raw_sql_is_undone() -> No
             assert (await db.raw("SELECT name FROM commune WHERE code = {}", code))[0]["name"] == "Tạm thời"
             raise RuntimeError("rolled back")
     assert (await db.raw("SELECT name FROM commune WHERE code = {}", code))[0]["name"] == before
+
+
+def test_raw_sql_goes_through_db_not_through_an_unrelated_table() -> None:
+    modules = [p for p in (ROOT / "contest").rglob("*.py") if "piccolo_migrations" not in p.parts]
+    found = [f"{p.relative_to(ROOT)}: {m}" for p in modules for m in re.findall(r"\b[A-Z]\w*\.raw\(", p.read_text())]
+    assert found == []
