@@ -62,3 +62,37 @@ async def test_messages_on_a_page_come_from_the_catalog_in_memory_not_from_disk(
         assert i18n.message("not_identified", lang) != "not_identified"
     assert (await client.get("/c/no-such-contest")).status_code == 404
     assert reads == []
+
+
+def test_numbers_and_dates_on_a_long_board_do_not_parse_the_locale_again_each_time(monkeypatch) -> None:
+    from datetime import UTC, datetime
+
+    import babel.core
+
+    from contest import formatting
+
+    moment = datetime(2026, 11, 22, 7, 5, tzinfo=UTC)
+
+    def everything(lang: str) -> tuple[str, ...]:
+        return (
+            formatting.number(1234, lang),
+            formatting.decimal(3.14159, 2, lang),
+            formatting.duration(83450, lang),
+            formatting.local(moment, lang),
+            formatting.day(moment.date(), lang),
+        )
+
+    for lang in ("vi", "en"):  # parsed once, whenever a process first needs it
+        everything(lang)
+    parsed = []
+    real_parse = babel.core.parse_locale
+
+    def parse_locale(*args, **kwargs):  # type: ignore[no-untyped-def]
+        parsed.append(args)
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(babel.core, "parse_locale", parse_locale)
+    shown = [everything(lang) for lang in ("vi", "en") for _ in range(50)]
+    assert shown[0] == ("1.234", "3,14", "1 phút 23,45 giây", "22/11/2026 14:05", "22/11/2026")
+    assert shown[-1][:2] == ("1,234", "3.14")
+    assert parsed == []
