@@ -20,6 +20,7 @@ from jinja2.filters import do_truncate
 from contest.certificates.design import SAMPLE_NAMES
 from contest.contests.tables import Contest, Round
 from contest.formatting import day, decimal, duration, local, number, time_left
+from contest.leaderboard.population import population_template
 from contest.officials.service import contestants_xlsx
 from contest.people.tables import Commune, Province
 from contest.questions.tables import Option, Question, Topic
@@ -245,6 +246,7 @@ def test_every_message_of_the_templates_has_an_english_translation() -> None:
         ("contest/results/service.py", "python"),
         ("contest/officials/service.py", "python"),
         ("contest/certificates/layout.py", "python"),
+        ("contest/leaderboard/population.py", "python"),
         ("templates/**.html", "jinja2"),
     ]
     options = {"templates/**.html": {"trimmed": "true"}}
@@ -266,13 +268,15 @@ def test_every_message_of_the_templates_has_an_english_translation() -> None:
     assert problems == []  # every placeholder of a message is in its translation too
 
 
-def test_exports_have_column_headers_in_the_readers_language() -> None:
+async def test_exports_have_column_headers_in_the_readers_language() -> None:
     def header(data: bytes) -> list[str]:
         return [str(c.value) for c in openpyxl.load_workbook(io.BytesIO(data)).worksheets[0][1]]
 
     assert header(to_xlsx("", [], "vi"))[:2] == ["Hạng", "Họ và tên"]
     for english in (header(to_xlsx("", [], "en")), header(contestants_xlsx([], {}, "en"))):
         assert "Full name" in english and not VIETNAMESE.findall(" ".join(english))
+    population = header(await population_template("en"))
+    assert population == ["Commune/ward code", "Commune/ward name", "Population"]
 
 
 def test_the_command_line_speaks_vietnamese_or_english_on_request() -> None:

@@ -12,12 +12,13 @@ import openpyxl
 from contest import keys, xlsx
 from contest.db import engine
 from contest.digits import read_int
-from contest.i18n import InputError
+from contest.i18n import DEFAULT, N_, InputError
 from contest.people.tables import Commune
 from contest.redis import async_redis
 from contest.text import fold
+from contest.translations import translations
 
-POPULATION_HEADER = ["Mã xã/phường", "Tên xã/phường", "Dân số"]
+POPULATION_HEADER = [N_("Mã xã/phường"), N_("Tên xã/phường"), N_("Dân số")]
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED = 50 * 1024 * 1024
 # Viet Nam has about 3,300 communes (10,600 before the 2025 merger); blank rows count too.
@@ -145,8 +146,9 @@ def _population_rows(content: bytes) -> list[tuple[Any, ...]]:
     return rows
 
 
-async def population_template() -> bytes:
-    """An xlsx to fill in: every commune with its code, name and the population known now."""
+async def population_template(lang: str = DEFAULT) -> bytes:
+    """An xlsx to fill in: every commune with its code, name and the population known now (headers in `lang`)."""
     rows = await Commune.select(Commune.code, Commune.name, Commune.population).order_by(Commune.province).order_by(Commune.code)
     values = ([r["code"], r["name"], r["population"]] for r in rows)
-    return xlsx.workbook("Dân số", POPULATION_HEADER, values, widths=(14, 36, 12))
+    t = translations(lang)
+    return xlsx.workbook(t.gettext("Dân số"), [t.gettext(h) for h in POPULATION_HEADER], values, widths=(14, 36, 12))

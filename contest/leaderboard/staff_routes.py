@@ -30,9 +30,9 @@ class PopulationController(Controller):
         return page("leaderboard/population.html", report=None, lines=[], errors={})
 
     @get("/template")
-    async def template(self) -> Response[bytes]:
+    async def template(self, request: Request) -> Response[bytes]:
         return Response(
-            await population.population_template(),
+            await population.population_template(lang_of(request)),
             media_type=xlsx.MEDIA_TYPE,
             headers={"content-disposition": 'attachment; filename="dan-so-xa-phuong.xlsx"'},
         )
