@@ -10,7 +10,7 @@ from pathlib import Path
 
 from contest.clock import VN_TZ
 from contest.questions.export import to_xlsx
-from contest.questions.transfer import MAX_OPTIONS
+from contest.questions.transfer_read import MAX_OPTIONS
 from contest.staff.accounts import create_staff
 from tests.browser.conftest import PASSWORD
 from tests.browser.steps import expect, sign_in
