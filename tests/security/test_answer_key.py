@@ -14,7 +14,8 @@ from tests.test_journey import register_by_form
 # What a page or a JSON body would hold if the key or the explanations got out.
 MARKERS = ("is_correct", "explanation", "review-options", "✔", "đáp án đúng", "correct_option", "answer_key")
 OPTION = re.compile(r'<label class="option"><input type="radio" name="option" value="(\d+)" ?(checked)?> ([^<]*)</label>')
-QUESTION_KEYS = {"position", "text", "options", "chosen", "image_url"}
+# "multiple" says only that several options are correct (the checkboxes), never which; "chosen_ids" is what they ticked.
+QUESTION_KEYS = {"position", "text", "options", "chosen", "image_url", "multiple", "chosen_ids"}
 
 
 async def explanations_of(attempt_id: int) -> list[str]:
