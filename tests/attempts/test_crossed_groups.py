@@ -42,9 +42,15 @@ async def _cross(other: asyncpg.Connection, watch: asyncpg.Connection, attempt_i
     # The plan decides the order the group locks rows in: it crosses only if it took the free row first.
     crossed = await _held_by_the_group(watch, attempt_id, free)
     if crossed:
-        # The other now wants that row: PostgreSQL finds the cycle and aborts the group, which writes again.
-        await other.execute(_LOCK, attempt_id, free)
-    await crossing.commit()
+        # The other now wants that row: PostgreSQL finds the cycle and aborts one side. Usually the group, which
+        # writes again; on a busy machine its deadlock check may pick the other process instead.
+        try:
+            await other.execute(_LOCK, attempt_id, free)
+        except asyncpg.DeadlockDetectedError:
+            await crossing.rollback()
+            crossing = None
+    if crossing is not None:
+        await crossing.commit()
     await asyncio.wait_for(saves, 20)
     rows = await watch.fetch("SELECT position, chosen FROM attempt_item WHERE attempt = $1 AND position <= 2", attempt_id)
     assert {row["position"]: row["chosen"] for row in rows} == {1: key[1][0], 2: key[2][0]}
