@@ -159,6 +159,7 @@ async def import_questions(
         staff_id,
         "questions.import.check" if dry_run else "questions.import",
         filename or "-",
+        outcome="ok" if report.ok else "failed",
         via=via,
         rows=report.rows,
         imported=report.imported,

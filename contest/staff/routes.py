@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from litestar import Controller, Request, Router, get, post
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, Parameter
 from litestar.response import Redirect, Template
 
+from contest.digits import read_int
 from contest.i18n import InputError
 from contest.ratelimit import limit
 from contest.staff import audit, signin
@@ -18,6 +20,14 @@ from contest.staff.signin import StaffUser
 from contest.web import errors_of, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _day(text: str) -> date | None:
+    """A date from a date input ("2026-12-03"), None when empty or not a date."""
+    try:
+        return date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
 
 
 def _safe_next(target: str | None) -> str:
@@ -68,8 +78,23 @@ class AuditController(Controller):
     guards = [require("admin")]
 
     @get("/", name="staff_audit")
-    async def log(self) -> Template:
-        return page("staff/audit.html", entries=await audit.audit_log())
+    async def log(
+        self,
+        who: str = "",
+        action: str = "",
+        since: str = "",
+        until: str = "",
+        page_number: Annotated[str, Parameter(query="page")] = "",
+    ) -> Template:
+        chosen = audit.AuditFilter(read_int(who), action or None, _day(since), _day(until))
+        people, actions = await audit.audit_choices()
+        return page(
+            "staff/audit.html",
+            log=await audit.audit_log(chosen, read_int(page_number, 1) or 1),
+            chosen=chosen,
+            people=people,
+            actions=actions,
+        )
 
 
 def staff_router(*controllers: type[Controller]) -> Router:

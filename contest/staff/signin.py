@@ -91,7 +91,7 @@ async def authenticate(email: str, password: str) -> StaffUser:
         raise _refused()
     if not right:
         await _count_failure(row["id"])
-        await audit(row["id"], "login.failed", row["email"])
+        await audit(row["id"], "login.failed", row["email"], outcome="failed")
         raise _refused()
     await Staff.update({Staff.failed_logins: 0, Staff.locked_until: None}).where(Staff.id == row["id"])
     await audit(row["id"], "login", row["email"])

@@ -5,6 +5,7 @@ from piccolo.table import Table
 from contest.people.tables import Commune
 
 ROLES = ("admin", "organiser", "official")
+OUTCOMES = ("ok", "failed")
 
 
 class Staff(Table):
@@ -43,6 +44,8 @@ class AuditEntry(Table):
     id: Serial
     staff = ForeignKey(Staff, null=True, index=True)
     action = Varchar(length=60)
+    # "ok", or "failed" where an action can fail and the attempt is worth recording (imports, sign-ins).
+    outcome = Varchar(length=10, default="ok")
     target = Varchar(length=200, default="")
     detail = JSONB(default="{}")
     at = Timestamptz(index=True)
