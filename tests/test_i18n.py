@@ -25,7 +25,8 @@ from contest.officials.service import contestants_xlsx
 from contest.people.tables import Commune, Province
 from contest.questions.tables import Option, Question, Topic
 from contest.results.service import to_xlsx
-from contest.staff.tables import Staff
+from contest.staff.audit import shown_details
+from contest.staff.tables import AuditEntry, Staff
 from contest.translations import LOCALES
 from tests.conftest import ROOT, client_for
 from tests.factories import answer
@@ -83,7 +84,13 @@ async def everything_named() -> list[str]:
     questions = [r["text"] for r in await Question.select(Question.text)]
     tags = [tag for r in await Question.select(Question.tags) for tag in r["tags"] or []]
     shortened = [do_truncate(Environment(), text, 160) for text in questions]  # as the bank's list shows them
+    logged = [
+        text
+        for r in await AuditEntry.select(AuditEntry.target, AuditEntry.detail)
+        for text in (r["target"], *(value for _, value in shown_details(r["detail"])))
+    ]  # what the audit log shows of each entry
     return [
+        *logged,
         *await place_names(),
         *questions,
         *shortened,

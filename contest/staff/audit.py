@@ -64,9 +64,14 @@ class AuditPage:
     pages: int
 
 
-def _detail(raw: Any) -> dict[str, Any]:
+def shown_details(raw: Any, width: int = 120) -> list[tuple[str, str]]:
+    """An entry's details as (name, value) lines a person can read: lists joined, long values cut."""
     value = json.loads(raw) if isinstance(raw, str) else raw
-    return value if isinstance(value, dict) else {}
+    lines = []
+    for name, item in (value if isinstance(value, dict) else {}).items():
+        text = ", ".join(map(str, item)) if isinstance(item, list) else str(item)
+        lines.append((str(name), text if len(text) <= width else text[: width - 1] + "…"))
+    return lines
 
 
 async def audit_log(chosen: AuditFilter | None = None, page: int = 1, per_page: int = PER_PAGE) -> AuditPage:
@@ -84,7 +89,7 @@ async def audit_log(chosen: AuditFilter | None = None, page: int = 1, per_page: 
         (page - 1) * per_page,
     )
     for row in rows:
-        row["detail"] = _detail(row["detail"])
+        row["detail"] = shown_details(row["detail"])
     return AuditPage(rows, total, page, pages)
 
 
