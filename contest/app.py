@@ -27,6 +27,7 @@ from contest import errors, formatting, keys, translations
 from contest.access import AccessLog
 from contest.api.routes import ContestantApi, PublicApi
 from contest.assets import static_router, static_url
+from contest.attempts import push
 from contest.attempts.routes import AttemptController
 from contest.certificates.routes import CertificateController
 from contest.certificates.staff_routes import StaffCertificateController
@@ -248,6 +249,8 @@ def create_app(**overrides: Any) -> Litestar:
         # Unhandled errors are logged once, by errors.server_error, with the request id.
         logging_config=LoggingConfig(log_exceptions="never"),
         before_send=[security_headers(hsts=settings.web.hsts)],
+        # The result pages' held requests wait on the worker's word through Redis pub/sub (attempts.push).
+        plugins=[push.channels_plugin()],
         on_startup=[_open_pool],
         on_shutdown=[_close_pool],
         debug=settings.web.debug,

@@ -78,8 +78,9 @@ def worker(burst: bool = False) -> None:
     from contest import keys
     from contest.redis import sync_redis
 
-    # Queues in priority order: anything else waits while there is something to score.
-    Worker(list(keys.QUEUES), connection=sync_redis()).work(burst=burst, logging_level="WARNING")
+    # Queues in priority order: anything else waits while there is something to score. With the scheduler: attempts
+    # nobody submits are closed by a job scheduled at their deadline + grace (scoring.queue.schedule_auto_submit).
+    Worker(list(keys.QUEUES), connection=sync_redis()).work(burst=burst, logging_level="WARNING", with_scheduler=True)
 
 
 def cron() -> None:

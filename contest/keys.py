@@ -56,6 +56,25 @@ SCORING_KICK = "scoring:kick"
 """Flag set while a scoring job is queued and not yet started: one wake-up job per burst of submits."""
 
 
+def auto_submit_due(epoch: int) -> str:
+    """Flag set once an auto-submit job is scheduled for this second (one job for every deadline that falls in it)."""
+    return f"scoring:due:{epoch}"
+
+
+def attempt_ranked(attempt_id: int) -> str:
+    """Pub/sub channel: the worker publishes on it when the attempt is ranked (its result page waits on it)."""
+    return f"ranked:{attempt_id}"
+
+
+ADMISSION_LINE = "admission:{line}"
+"""Hash: the line of starts at an opening (`issued` tickets, `served` let in, token bucket `tokens` and `at`)."""
+
+
+def admission_ticket(round_id: int, contestant_id: int) -> str:
+    """String, an hour: a waiting contestant's ticket number for a round (same slot as the line, for its script)."""
+    return f"admission:{{line}}:{round_id}:{contestant_id}"
+
+
 def question_upload(token: str) -> str:
     """Hash: a question file uploaded for import (base64 `data`, `name`, `staff`), kept an hour for the confirm step."""
     return f"qimport:{token}:file"

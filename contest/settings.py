@@ -36,6 +36,16 @@ class ContestSettings:
     # Registrations, sign-ins and attempt starts per client address per minute (0 turns limits off,
     # e.g. for a load test from one address). Generous: many phones share one carrier address.
     rate_limit_per_minute: int = 30
+    # A result page holds one request this long for the worker's word that the attempt is ranked (then asks again).
+    result_wait_seconds: int = 20
+    # With that channel down it polls: every result_poll_seconds plus up to result_poll_spread more, chosen by attempt,
+    # so that the auto-submits of one deadline do not all ask in the same second.
+    result_poll_seconds: int = 2
+    result_poll_spread: int = 8
+    # At an opening: attempt starts let in per second (a token bucket with start_burst, default one second's worth);
+    # the rest wait in line with their position shown (attempts.admission). 0: no line.
+    start_rate: int = 0
+    start_burst: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,11 @@ def get_settings() -> Settings:
             scoring_batch=_env("CONTEST_SCORING_BATCH", ContestSettings.scoring_batch),
             sweep_seconds=_env("CONTEST_SWEEP_SECONDS", ContestSettings.sweep_seconds),
             rate_limit_per_minute=_env("CONTEST_RATE_LIMIT", ContestSettings.rate_limit_per_minute),
+            result_wait_seconds=_env("CONTEST_RESULT_WAIT_SECONDS", ContestSettings.result_wait_seconds),
+            result_poll_seconds=_env("CONTEST_RESULT_POLL_SECONDS", ContestSettings.result_poll_seconds),
+            result_poll_spread=_env("CONTEST_RESULT_POLL_SPREAD", ContestSettings.result_poll_spread),
+            start_rate=_env("CONTEST_START_RATE", ContestSettings.start_rate),
+            start_burst=_env("CONTEST_START_BURST", ContestSettings.start_burst),
         ),
         web=WebSettings(
             host=_env("CONTEST_HOST", WebSettings.host),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Annotated
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
@@ -30,6 +30,7 @@ from contest.api.schemas import (
     PrivacyOut,
     ProvinceOut,
     QuestionOut,
+    QueuedOut,
     RegisterIn,
     ResultOut,
     RoundOut,
@@ -37,8 +38,9 @@ from contest.api.schemas import (
     SubmitIn,
     TokenOut,
 )
+from contest.attempts import admission, push
 from contest.attempts import service as attempts
-from contest.attempts.result import attempt_result
+from contest.attempts.result import AttemptResult, attempt_result
 from contest.contests import service as contests
 from contest.i18n import InputError
 from contest.leaderboard import views
@@ -48,6 +50,7 @@ from contest.people.privacy import consent_version
 from contest.people.service import Registration
 from contest.ratelimit import limit
 from contest.scoring.queue import kick
+from contest.settings import get_settings
 
 # Ids and codes in paths and queries: outside PostgreSQL's integer they cannot exist (400, not a failed query).
 PathId = Annotated[int, Parameter(ge=1, le=INT4_MAX)]
@@ -201,8 +204,27 @@ class ContestantApi(Controller):
     dependencies = {"me": Provide(auth.api_contestant, sync_to_thread=False)}
 
     @post("/rounds/{round_id:int}/attempts", middleware=[limit("start")], responses=CONTESTANT_ERRORS)
-    async def start(self, me: int, round_id: PathId) -> AttemptOut:
-        return await _attempt_out(await attempts.start_attempt(me, round_id), me)
+    async def start(self, me: int, round_id: PathId) -> Response[AttemptOut | QueuedOut]:
+        """201 with the attempt; at an opening beyond capacity, 202 with the place in line (see `QueuedOut`)."""
+        return await self._start(me, round_id, may_join=True)
+
+    @post("/rounds/{round_id:int}/attempts/queue", responses=CONTESTANT_ERRORS)
+    async def queue(self, me: int, round_id: PathId) -> Response[AttemptOut | QueuedOut]:
+        """Ask again with the ticket a 202 gave (no rate limit; 422 without a ticket)."""
+        return await self._start(me, round_id, may_join=False)
+
+    @staticmethod
+    async def _start(me: int, round_id: int, may_join: bool) -> Response[AttemptOut | QueuedOut]:
+        turn = await admission.turn(round_id, me, may_join)
+        if not turn.admitted:
+            if not turn.holds_ticket:
+                raise InputError({"round": "not_in_line"})
+            poll = f"/api/v1/rounds/{round_id}/attempts/queue"
+            queued = QueuedOut(turn.position, turn.wait_seconds, turn.retry_after, poll)
+            return Response(queued, status_code=202, headers={"Retry-After": str(turn.retry_after), "Location": poll})
+        attempt_id = await attempts.start_attempt(me, round_id)
+        await admission.started(round_id, me)
+        return Response(await _attempt_out(attempt_id, me), status_code=201)
 
     @get("/attempts/{attempt_id:int}", responses=CONTESTANT_ERRORS)
     async def show(self, me: int, attempt_id: PathId) -> AttemptOut:
@@ -246,12 +268,22 @@ class ContestantApi(Controller):
         )
 
     @get("/attempts/{attempt_id:int}/result", responses=CONTESTANT_ERRORS)
-    async def result(self, me: int, attempt_id: PathId) -> ResultOut:
-        return await self._result(me, attempt_id)
+    async def result(self, me: int, attempt_id: PathId, wait: int = 0) -> Response[ResultOut]:
+        """With `wait` (seconds, at most the server's hold), held until the attempt is ranked. Not ready yet: Retry-After
+        says when to ask again (at once after a held wait, else paced and spread by attempt)."""
+        hold = max(0, min(wait, get_settings().contest.result_wait_seconds))
+        r, held = await push.read_when_ranked(attempt_id, lambda: attempt_result(attempt_id, me), lambda r: r.ready, hold)
+        out = self._result_out(r)
+        if r.ready:
+            return Response(out)
+        return Response(out, headers={"Retry-After": str(0 if held else push.poll_after(attempt_id))})
+
+    @classmethod
+    async def _result(cls, me: int, attempt_id: int) -> ResultOut:
+        return cls._result_out(await attempt_result(attempt_id, me))
 
     @staticmethod
-    async def _result(me: int, attempt_id: int) -> ResultOut:
-        r = await attempt_result(attempt_id, me)
+    def _result_out(r: AttemptResult) -> ResultOut:
         best = r.best
         return ResultOut(
             r.attempt_id,

@@ -104,6 +104,15 @@ class AttemptOut(msgspec.Struct):
     questions: list[QuestionOut]
 
 
+class QueuedOut(msgspec.Struct):
+    """202 at an opening: not your turn yet. POST `poll` after Retry-After seconds; the time starts when you start."""
+
+    position: int
+    wait_seconds: int
+    retry_after: int
+    poll: str
+
+
 class AnswerIn(msgspec.Struct):
     """One option (option_id), or for a question with `multiple` the whole set ticked (option_ids, maybe empty)."""
 

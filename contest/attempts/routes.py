@@ -8,7 +8,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from contest.attempts import service
+from contest.attempts import admission, push, service
 from contest.attempts.result import attempt_result
 from contest.certificates import service as certificates
 from contest.contests import share
@@ -17,6 +17,7 @@ from contest.digits import is_digits
 from contest.i18n import InputError
 from contest.ratelimit import limit
 from contest.scoring.queue import kick
+from contest.settings import get_settings
 from contest.web import contestant_of, errors_of, lang_of, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -29,10 +30,33 @@ def _me(request: Request) -> int:
     return me
 
 
+def _go(request: Request, path: str) -> Response:
+    """A redirect, which htmx (the waiting page asking again) takes as a full page change."""
+    if request.headers.get("hx-request"):
+        return Response("", headers={"HX-Redirect": path})
+    return Redirect(path=path)
+
+
 class AttemptController(Controller):
     @post("/rounds/{round_id:int}/start", middleware=[limit("start")])
-    async def start(self, request: Request, round_id: int) -> Redirect | Template:
+    async def start(self, request: Request, round_id: int) -> Response:
+        return await self._start(request, round_id, may_join=True)
+
+    @post("/rounds/{round_id:int}/queue")
+    async def queue(self, request: Request, round_id: int) -> Response:
+        """The waiting page asks again here (no rate limit: it only serves a ticket already held)."""
+        return await self._start(request, round_id, may_join=False)
+
+    async def _start(self, request: Request, round_id: int, may_join: bool) -> Response:
         me = _me(request)
+        turn = await admission.turn(round_id, me, may_join)
+        if not turn.admitted:
+            rnd = await round_of(round_id) if not turn.holds_ticket else None
+            if rnd is not None:  # no ticket (expired, or already used): back to the contest page
+                return _go(request, f"/c/{rnd['contest_slug']}")
+            waiting = page("attempts/waiting.html", status_code=202, turn=turn, round_id=round_id)
+            waiting.headers["Retry-After"] = str(turn.retry_after)
+            return waiting
         try:
             attempt_id = await service.start_attempt(me, round_id)
         except InputError as exc:
@@ -43,7 +67,8 @@ class AttemptController(Controller):
                 errors=errors_of(request, exc),
                 slug=rnd["contest_slug"] if rnd else "",
             )
-        return Redirect(path=f"/attempts/{attempt_id}")
+        await admission.started(round_id, me)
+        return _go(request, f"/attempts/{attempt_id}")
 
     @get("/attempts/{attempt_id:int}", name="attempt")
     async def show(self, request: Request, attempt_id: int) -> Template | Redirect:
@@ -99,11 +124,32 @@ class AttemptController(Controller):
         review = await service.review(attempt_id, me)
         mine = await certificates.for_result_page(me, result.round_id) if result.ready else []
         meta = await share.share_meta(attempt_id, me, result.contest_slug, lang_of(request)) if result.ready else None
-        return page("attempts/result.html", result=result, review=review, certificates=mine, lang=lang_of(request), share=meta)
+        # With the channel there, the fragment's first request is held at once; without, it polls when told.
+        after = 0 if push.available() else push.poll_after(attempt_id)
+        return page(
+            "attempts/result.html",
+            result=result,
+            review=review,
+            certificates=mine,
+            lang=lang_of(request),
+            share=meta,
+            poll_after=after,
+        )
 
     @get("/attempts/{attempt_id:int}/result/status")
-    async def result_status(self, request: Request, attempt_id: int) -> Template:
+    async def result_status(self, request: Request, attempt_id: int, wait: bool = False) -> Template:
+        """The result fragment; with `wait`, held until the worker ranks the attempt (or a while), else paced."""
         me = _me(request)
-        result = await attempt_result(attempt_id, me)
+        hold = get_settings().contest.result_wait_seconds if wait else 0
+        result, held = await push.read_when_ranked(
+            attempt_id, lambda: attempt_result(attempt_id, me), lambda r: r.ready, hold
+        )
         mine = await certificates.for_result_page(me, result.round_id) if result.ready else []
-        return page("attempts/_result.html", result=result, certificates=mine)
+        if result.ready:
+            return page("attempts/_result.html", result=result, certificates=mine)
+        # Held and not ranked yet: ask again at once (the wait cost no query). Otherwise poll when the server says.
+        after = 0 if held else push.poll_after(attempt_id)
+        response = page("attempts/_result.html", result=result, certificates=mine, poll_after=after)
+        if after:
+            response.headers["Retry-After"] = str(after)
+        return response

@@ -16,6 +16,7 @@ from contest.db import engine
 from contest.digits import is_digits, read_int
 from contest.grouped import GroupWriter
 from contest.i18n import InputError
+from contest.scoring.queue import schedule_auto_submit
 from contest.settings import get_settings
 
 _rng = random.SystemRandom()
@@ -118,6 +119,7 @@ async def start_attempt(contestant_id: int, round_id: int) -> int:
             raise InputError({"round": "attempt_limit"}, max=rnd["max_attempts"])
         deadline = min(now + timedelta(seconds=rnd["time_limit_seconds"]), rnd["closes_at"])
         attempt_id = await create_attempt(round_id, contestant_id, parse_quotas(rnd["quotas"]), now, deadline)
+    await schedule_auto_submit(deadline)
     return attempt_id
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import redis.exceptions
@@ -12,6 +14,7 @@ from rq import Queue
 
 from contest import keys
 from contest.redis import async_redis, sync_redis
+from contest.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +49,25 @@ async def kick() -> None:
         # The submit is committed in PostgreSQL: the sweep scores it once Redis is back, so the contestant's
         # submit succeeds rather than showing an error for something that was saved.
         logger.warning("scoring kick skipped, Redis out of reach: %r", exc)
+
+
+async def schedule_auto_submit(deadline: datetime) -> None:
+    """Have a worker close and score attempts at this deadline + grace, rather than up to a sweep later.
+
+    One job per second of deadlines (the sweep it runs closes every attempt due by then); the periodic sweep stays the
+    safety net, and closing is a conditional UPDATE, so an attempt is still submitted and scored once.
+    """
+    # The first whole second after deadline + grace: close_expired takes deadlines strictly before now - grace.
+    due = math.floor((deadline + timedelta(seconds=get_settings().contest.grace_seconds)).timestamp()) + 1
+    try:
+        if await async_redis().set(keys.auto_submit_due(due), 1, nx=True, exat=due + 600):
+            await asyncio.to_thread(
+                scoring_queue().enqueue_at,
+                datetime.fromtimestamp(due, UTC),
+                "contest.scoring.jobs.sweep",
+                job_id=f"auto-submit-{due}",
+                job_timeout=600,
+                result_ttl=60,
+            )
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        logger.warning("auto-submit not scheduled, Redis out of reach (the sweep closes it): %r", exc)

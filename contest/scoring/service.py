@@ -17,6 +17,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from contest import clock
+from contest.attempts.push import announce_ranked
 from contest.leaderboard.boards import ScoredAttempt, rank_attempts
 
 _SCORE_SQL = """
@@ -87,6 +88,7 @@ async def rank_ids(conn: asyncpg.Connection, r: aioredis.Redis, ids: list[int]) 
         ],
     )
     await conn.execute("UPDATE attempt SET ranked_at = $2 WHERE id = ANY($1::bigint[])", ids, clock.now())
+    await announce_ranked(r, ids)  # after ranked_at: a woken result page reads the attempt as ranked
     return new
 
 
