@@ -141,9 +141,7 @@ class AttemptController(Controller):
         """The result fragment; with `wait`, held until the worker ranks the attempt (or a while), else paced."""
         me = _me(request)
         hold = get_settings().contest.result_wait_seconds if wait else 0
-        result, held = await push.read_when_ranked(
-            attempt_id, lambda: attempt_result(attempt_id, me), lambda r: r.ready, hold
-        )
+        result, held = await push.read_when_ranked(attempt_id, lambda: attempt_result(attempt_id, me), lambda r: r.ready, hold)
         mine = await certificates.for_result_page(me, result.round_id) if result.ready else []
         if result.ready:
             return page("attempts/_result.html", result=result, certificates=mine)
