@@ -9,6 +9,8 @@ The users live in loadtests/users.py (its docstring lists every LOCUST_* knob). 
         --host http://127.0.0.1:8000
 
 LOCUST_SHAPE=spike selects the DeadlineSpike shape (steady load, a surge of starts before the round closes);
+LOCUST_SHAPE=opening the OpeningSpike (everyone arrives within a minute of the opening; starts beyond
+CONTEST_START_RATE wait in line, 202 + Retry-After, and start when let in);
 Official users take part only when LOCUST_OFFICIALS_FILE names their accounts (run_load creates them).
 A headless run started without --run-time stops after LOCUST_MAX_RUN_TIME seconds (default 600).
 """
@@ -38,6 +40,10 @@ if os.environ.get("LOCUST_SHAPE", "steady") == "spike":
     from loadtests.users import DeadlineSpike  # noqa: E402
 
     __all__ += ["DeadlineSpike"]
+elif os.environ.get("LOCUST_SHAPE") == "opening":
+    from loadtests.users import OpeningSpike  # noqa: E402
+
+    __all__ += ["OpeningSpike"]
 
 MAX_RUN_TIME = int(os.environ.get("LOCUST_MAX_RUN_TIME", "600"))
 

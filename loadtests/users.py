@@ -19,6 +19,8 @@ loadtests/README.md). Every knob is an environment variable, so the same file se
                                on question 1 (default 0; run_load sets it to the initial ramp)
     LOCUST_SHAPE=spike         use DeadlineSpike, read from LOCUST_USERS (peak), LOCUST_STEADY_USERS,
                                LOCUST_DURATION, LOCUST_SPIKE_SECONDS, LOCUST_TAIL_SECONDS (or --users, --run-time)
+    LOCUST_SHAPE=opening       use OpeningSpike: LOCUST_USERS arrive within LOCUST_SPIKE_SECONDS (default 60) of the
+                               opening and wait in the server's line when it answers 202
 
 Request names group URLs by shape ("/api/v1/attempts/[id]/answers/[pos]"); a failure says what went wrong.
 Two custom metrics (type RESULT): "submit → result ready" and "deadline → result ready (auto-submit)".
@@ -54,11 +56,17 @@ WARM_SECONDS = float(os.environ.get("LOCUST_WARM_SECONDS", "0"))
 
 CHANGE_ANSWER = 0.15  # how often a contestant changes their mind on a question
 TRY_THIRD = 0.2  # how often someone who used every attempt tries again (the 422 "limit reached" is expected)
-MAX_POLLS = 60  # result polls after a submit before giving up (1 s apart, then 2 s)
-# After the deadline the server waits the grace period (10 s), then its sweep (every 5 s) auto-submits and scoring
-# follows: a result still not ready this long after the deadline is a failure.
+MAX_POLLS = 60  # result reads after a submit before giving up
+# A result read is held by the server until the attempt is ranked, at most this long (?wait=); not ready then, the
+# next read goes out when its Retry-After says (at once after a held wait, paced when the server's channel is down).
+# These reads are named "… (held)": their time is the scoring's (the RESULT metrics), not a latency.
+HOLD = int(os.environ.get("LOCUST_RESULT_HOLD", "20"))
+HELD = " (held)"
+# After the deadline the server waits the grace period (10 s), then auto-submits (a job scheduled at deadline + grace,
+# the sweep as the safety net) and scoring follows: a result still not ready this long after the deadline is a failure.
 AUTO_SUBMIT_WAIT = 90.0
 SUBMITTED = "submit → result ready"
+WAITED = "start → let in (line at the opening)"
 AUTO_SUBMITTED = "deadline → result ready (auto-submit)"
 
 API = {"Accept-Language": "en", "Accept": "application/json"}
@@ -259,6 +267,7 @@ class Contestant(Visitor):
         self.token: str | None = None
         self.communes: list[int] = []
         self.expect_limit = False
+        self.retry_after = 0.0  # what the last result read said (Retry-After)
         self.warm = joins_mid_journey()
 
     def auth(self) -> dict[str, str]:
@@ -330,36 +339,52 @@ class Contestant(Visitor):
                 raise Journey
 
     def start_attempt(self, rnd: dict) -> dict | None:
-        """Start (or resume) an attempt. The attempt limit, and a start that crossed the close, are expected refusals."""
-        url = f"/api/v1/rounds/{rnd['id']}/attempts"
-        with self.client.post(url, headers=self.auth(), name="/api/v1/rounds/[id]/attempts", catch_response=True) as r:
-            if r.status_code in (200, 201):
-                attempt = r.json()
-                count = self.contest["question_count"] if self.contest else 0
-                if attempt["status"] != "open" or len(attempt["questions"]) != count:
-                    r.failure(
-                        f"start: attempt {attempt['id']} is {attempt['status']} with "
-                        f"{len(attempt['questions'])} questions, expected open with {count}"
-                    )
-                    self.token = None
-                    return None
-                ledger.write("start", attempt["id"], epoch(attempt["deadline"]), rnd["id"])
-                return attempt
-            if r.status_code == 422 and "attempts of this round" in r.text:
-                # Expected after the last attempt; a bug when the last result still said attempts were left.
-                if self.expect_limit:
-                    r.success()
-                else:
-                    r.failure(f"start: attempt limit reached although attempts were left: {errors_of(r)}")
+        """Start (or resume) an attempt. The attempt limit, and a start that crossed the close, are expected refusals.
+        At an opening beyond the server's capacity the start answers 202 with a place in line: wait as told and ask
+        again (the metric WAITED times the line), as the waiting page does."""
+        url, name = f"/api/v1/rounds/{rnd['id']}/attempts", "/api/v1/rounds/[id]/attempts"
+        queued_at: float | None = None
+        while True:
+            with self.client.post(url, headers=self.auth(), name=name, catch_response=True) as r:
+                if r.status_code != 202:
+                    if queued_at is not None:
+                        self.metric(WAITED, queued_at, None)
+                    return self.started(rnd, r)
+                line = r.json()
+                url, name = line["poll"], "/api/v1/rounds/[id]/attempts/queue"
+                queued_at = queued_at or time.perf_counter()
+                wait = float(r.headers.get("Retry-After") or line["retry_after"])
+            gevent.sleep(wait)
+
+    def started(self, rnd: dict, r: Any) -> dict | None:
+        """What the start answered once let in (inside its catch_response block)."""
+        if r.status_code in (200, 201):
+            attempt = r.json()
+            count = self.contest["question_count"] if self.contest else 0
+            if attempt["status"] != "open" or len(attempt["questions"]) != count:
+                r.failure(
+                    f"start: attempt {attempt['id']} is {attempt['status']} with "
+                    f"{len(attempt['questions'])} questions, expected open with {count}"
+                )
                 self.token = None
                 return None
-            if r.status_code == 422 and "not open" in r.text and time.time() >= epoch(rnd["closes_at"]) - 5:
-                r.success()  # sent as the round closed
-                return None
-            fail(r, "start attempt")
-            if r.status_code in (401, 422):
-                self.token = None  # start afresh as a new person
+            ledger.write("start", attempt["id"], epoch(attempt["deadline"]), rnd["id"])
+            return attempt
+        if r.status_code == 422 and "attempts of this round" in r.text:
+            # Expected after the last attempt; a bug when the last result still said attempts were left.
+            if self.expect_limit:
+                r.success()
+            else:
+                r.failure(f"start: attempt limit reached although attempts were left: {errors_of(r)}")
+            self.token = None
             return None
+        if r.status_code == 422 and "not open" in r.text and time.time() >= epoch(rnd["closes_at"]) - 5:
+            r.success()  # sent as the round closed
+            return None
+        fail(r, "start attempt")
+        if r.status_code in (401, 422):
+            self.token = None  # start afresh as a new person
+        return None
 
     def put(self, url: str, name: str, body: dict, what: str) -> bool:
         """PUT that must get 204; False when it did not (the failure is in the stats)."""
@@ -462,9 +487,10 @@ class Contestant(Visitor):
             if polls >= MAX_POLLS:
                 self.metric(SUBMITTED, started, f"result of attempt {aid} not ready after {polls} polls ({result['status']})")
                 raise Journey
-            gevent.sleep(1 if polls < 5 else 2)
+            if polls:
+                gevent.sleep(self.retry_after)
             polls += 1
-            result = self.result(aid)
+            result = self.result(aid, HOLD)
         self.metric(SUBMITTED, started, self.check_result(result, count, auto=None))
         self.after(result)
 
@@ -476,7 +502,7 @@ class Contestant(Visitor):
         started = time.perf_counter()
         give_up = time.time() + AUTO_SUBMIT_WAIT
         while True:
-            result = self.result(aid)
+            result = self.result(aid, HOLD)
             if result["ready"]:
                 break
             if time.time() >= give_up:
@@ -486,18 +512,21 @@ class Contestant(Visitor):
                     f"attempt {aid} not auto-submitted and scored {AUTO_SUBMIT_WAIT:.0f} s after its deadline",
                 )
                 raise Journey
-            gevent.sleep(2)
+            gevent.sleep(self.retry_after)
         count = self.contest["question_count"] if self.contest else result["total"]
         self.metric(AUTO_SUBMITTED, started, self.check_result(result, count, auto=True))
         self.after(result)
 
-    def result(self, aid: int) -> dict:
-        with self.client.get(
-            f"/api/v1/attempts/{aid}/result", headers=self.auth(), name="/api/v1/attempts/[id]/result", catch_response=True
-        ) as r:
+    def result(self, aid: int, hold: int = 0) -> dict:
+        """The attempt's result; with `hold`, the server holds the request until it is ranked (at most `hold` s)."""
+        url, name = f"/api/v1/attempts/{aid}/result", "/api/v1/attempts/[id]/result"
+        if hold:
+            url, name = f"{url}?wait={hold}", name + HELD
+        with self.client.get(url, headers=self.auth(), name=name, catch_response=True) as r:
             if r.status_code != 200:
                 fail(r, "result")
                 raise Journey
+            self.retry_after = float(r.headers.get("Retry-After") or 0)
             return r.json()
 
     @staticmethod
@@ -659,7 +688,25 @@ class Official(FastHttpUser):
             )
 
 
-# --------------------------------------------------------------------------- the deadline spike
+# --------------------------------------------------------------------------- the opening and the deadline spike
+
+
+class OpeningSpike(LoadTestShape):
+    """The opening: the round opens and LOCUST_USERS people arrive within LOCUST_SPIKE_SECONDS (default 60), all
+    starting at once; beyond the server's start rate (CONTEST_START_RATE) they wait in line (202 + Retry-After) and
+    start when let in, then take the round. The load holds at the peak until LOCUST_DURATION (or --run-time)."""
+
+    use_common_options = True
+
+    def tick(self) -> tuple[int, float] | None:
+        opts = self.runner.environment.parsed_options if self.runner else None
+        peak = int(os.environ.get("LOCUST_USERS") or getattr(opts, "num_users", None) or 100)
+        duration = float(os.environ.get("LOCUST_DURATION") or getattr(opts, "run_time", None) or 180)
+        spike = float(os.environ.get("LOCUST_SPIKE_SECONDS") or 60)
+        t = self.get_run_time()
+        if t >= duration:
+            return None
+        return peak, max(1.0, peak / max(1.0, spike))
 
 
 class DeadlineSpike(LoadTestShape):

@@ -59,14 +59,10 @@ def test_a_failure_or_a_slow_request_type_fails_the_run() -> None:
     assert not stats_checks([], 500)[0].ok  # no requests at all is no proof
 
 
-def test_a_short_spike_runs_end_to_end_with_every_check_passing(tmp_path: Path) -> None:
+def _run_load(tmp_path: Path, options: str) -> Path:
+    """A short run_load on private servers; its out folder once it passed."""
     out = tmp_path / "run"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")}
-    # 28 s, 20 users; a busy shared machine, so this run proves the pipeline and the data, not the speed (p95 3 s).
-    options = (
-        "--users 20 --spawn-rate 10 --duration 28 --shape spike --spike-seconds 8 --think 0.2 --grace 2 --sweep 1 "
-        "--officials 2 --web-workers 1 --workers 1 --p95-ms 3000 --database-url private --redis-url private"
-    )
     done = subprocess.run(
         [sys.executable, "-m", "loadtests.run_load", *options.split(), "--out", str(out)],
         cwd=ROOT,
@@ -77,8 +73,30 @@ def test_a_short_spike_runs_end_to_end_with_every_check_passing(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert "run_load: PASS" in done.stdout
+    return out
+
+
+def test_a_short_spike_runs_end_to_end_with_every_check_passing(tmp_path: Path) -> None:
+    # 28 s, 20 users; a busy shared machine, so this run proves the pipeline and the data, not the speed (p95 3 s).
+    out = _run_load(
+        tmp_path,
+        "--users 20 --spawn-rate 10 --duration 28 --shape spike --spike-seconds 8 --think 0.2 --grace 2 --sweep 1 "
+        "--officials 2 --web-workers 1 --workers 1 --p95-ms 3000 --database-url private --redis-url private",
+    )
     for name in ("report.html", "report.txt", "summary.json", "locust_stats.csv", "locust_stats_history.csv", "cpu.csv"):
         assert (out / name).stat().st_size > 0, name
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["ok"] and summary["facts"]["answers_acknowledged"] > 0 and summary["facts"]["auto_submitted"] > 0
     assert list((out / "ledger").glob("ledger-*.jsonl"))
+
+
+def test_a_short_opening_runs_end_to_end_with_contestants_waiting_in_the_servers_line(tmp_path: Path) -> None:
+    # 20 people within 3 s of the opening, 2 starts let in a second: most wait in line (202), none fails.
+    out = _run_load(
+        tmp_path,
+        "--users 20 --duration 28 --shape opening --spike-seconds 3 --start-rate 2 --think 0.2 --grace 2 --sweep 1 "
+        "--officials 2 --web-workers 1 --workers 1 --p95-ms 3000 --database-url private --redis-url private",
+    )
+    stats = (out / "locust_stats.csv").read_text(encoding="utf-8")
+    assert "/api/v1/rounds/[id]/attempts/queue" in stats and "start → let in (line at the opening)" in stats
+    assert "/api/v1/attempts/[id]/result (held)" in stats
