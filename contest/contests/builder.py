@@ -29,6 +29,8 @@ from contest.text import fold, nfc
 HAI_PHONG = 31
 MAX_SLUG = 60
 # Fields contestants' results depend on: frozen once a round has a real attempt.
+# Once results are computed they depend on everything else of a round (prizes, pass mark, draw, window, prediction).
+EDITABLE_AFTER_RESULTS = ("title",)
 SCORING_FIELDS = ("quotas", "time_limit_seconds", "max_attempts", "opens_at", "pass_mark", "ask_prediction")
 # Days personal data is kept after the last round's results: long enough to award prizes and certificates.
 RETENTION_MIN, RETENTION_MAX = 30, 3650
@@ -249,11 +251,17 @@ class BankShortfall(InputError):
 # ---- rounds ----------------------------------------------------------------------------------------
 
 
-def read_round(form: Mapping[str, Any], names: list[str], counts: list[str]) -> dict[str, Any]:
-    """A round's form as column values (times in UTC, blanks meaning the contest's draw and time limit)."""
+def read_title(form: Mapping[str, Any]) -> dict[str, Any]:
+    """A round's title alone (what its form still sends once the results are computed)."""
     title = nfc(str(form.get("title", "")))
     if not 2 <= len(title) <= 200:
         raise InputError({"title": "title_required"})
+    return {"title": title}
+
+
+def read_round(form: Mapping[str, Any], names: list[str], counts: list[str]) -> dict[str, Any]:
+    """A round's form as column values (times in UTC, blanks meaning the contest's draw and time limit)."""
+    title = read_title(form)["title"]
     opens, closes = read_time(form.get("opens_at"), "opens_at"), read_time(form.get("closes_at"), "closes_at")
     if closes <= opens:
         raise InputError({"closes_at": "window_invalid"})
@@ -302,10 +310,15 @@ def _json_or_none(value: Any) -> str | None:
 
 
 async def update_round(actor: StaffUser, round_id: int, values: dict[str, Any]) -> None:
-    """Edit a round; once it has real attempts, refuse any change to what results depend on."""
+    """Edit a round; once it has real attempts, refuse any change to what results depend on, and once its results are
+    computed, any change but its title (the organiser reopens the results first, with a reason)."""
     old = await round_row(round_id)
     # The form shows times to the minute: the same minute typed back is no change.
     changed = {k: v for k, v in values.items() if old[k] != v and not (k.endswith("_at") and _same_minute(old[k], v))}
+    if old["participants_final"] is not None:
+        frozen = [k for k in changed if k not in EDITABLE_AFTER_RESULTS]
+        if frozen:
+            raise InputError({frozen[0]: "results_locked"})
     if old["has_attempts"]:
         frozen = [k for k in SCORING_FIELDS if k in changed]
         if frozen:

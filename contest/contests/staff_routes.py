@@ -192,7 +192,10 @@ class ContestBuilderController(Controller):
         rnd = await contests.round_row(round_id)
         form = await request.form()
         try:
-            values = builder.read_round(form, form.getall("prize_name", []), form.getall("prize_count", []))
+            if rnd["participants_final"] is not None and "opens_at" not in form:
+                values = builder.read_title(form)  # the locked fields are disabled, so not sent
+            else:
+                values = builder.read_round(form, form.getall("prize_name", []), form.getall("prize_count", []))
             await builder.update_round(staff, round_id, values)
         except InputError as exc:
             return await _round_page(

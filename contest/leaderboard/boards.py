@@ -16,8 +16,11 @@ from contest.leaderboard import scorecode
 
 # Count an attempt once: the ranked set says whether it was counted before, so a replay changes nothing.
 # ZADD GT keeps a person's best attempt. The contestant's group boards and counters come with the
-# commune's. Every key is the round's (one hash tag, one cluster slot: see keys).
+# commune's. Every key is the round's (one hash tag, one cluster slot: see keys). A round whose boards hold its
+# published order (scores below zero, see scorecode.encode_final) takes nothing more: its results are frozen.
 _RANK_LUA = """
+local low = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if low[2] and tonumber(low[2]) < 0 then return 0 end
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[5], ARGV[4], 1)
 local new = not redis.call('ZSCORE', KEYS[2], ARGV[2])

@@ -21,12 +21,15 @@ from contest.redis import async_redis
 CACHE_SECONDS = 60
 
 # Per contestant of the scope: their scored attempts and their best result; then per commune and per group.
-# A contest's scope is every round of it, so a contestant's best is their best over the rounds.
+# A contest's scope is every round of it, so a contestant's best is their best over the rounds. Once a round's
+# results are published, a person disqualified in it counts there no more, as on the boards (leaderboard.final).
 _BEST_SQL = """
 WITH best AS (
     SELECT a.contestant, count(*) AS attempts, max(a.correct) AS best
-    FROM attempt a
+    FROM attempt a JOIN round r ON r.id = a.round
     WHERE a.round = ANY($1::int[]) AND a.status = 'scored' AND NOT a.preview
+      AND NOT EXISTS (SELECT 1 FROM round_result rr WHERE rr.round = a.round AND rr.contestant = a.contestant
+                      AND rr.disqualified AND r.results_published_at IS NOT NULL)
     GROUP BY a.contestant)
 SELECT p.commune, p."group", count(*) AS people, sum(b.attempts)::bigint AS attempts, sum(b.best)::bigint AS best_sum
 FROM best b JOIN contestant p ON p.id = b.contestant

@@ -3,6 +3,8 @@
 `check_round` recomputes what every key of a round should hold (boards, commune boards, the
 participation counters, the ranked set) from scored attempts and reports each difference; it
 never writes. `rebuild_round` drops the round's keys and ranks every scored attempt again.
+A round whose results are published has its boards in the published order (leaderboard.final): the
+rebuild puts that order back and the check compares against it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from contest import keys
 from contest.digits import is_digits
 from contest.leaderboard import scorecode
 from contest.leaderboard.boards import clear_contest, clear_round
+from contest.leaderboard.final import contest_boards, final_boards, published, show_final_order
 from contest.redis import async_redis
 from contest.scoring.service import rank_ids
 from contest.settings import get_settings
@@ -72,6 +75,8 @@ async def rebuild_round(round_id: int, chunk: int = 5000, quiet: bool = False) -
                 _progress(f"round {round_id}: {min(start + chunk, len(ids))}/{len(ids)} attempts")
         if not quiet and ids:
             print(file=sys.stderr)
+        if await published(conn, round_id):
+            await show_final_order(round_id, conn)
     finally:
         await conn.close()
     return f"round {round_id}: {ranked} attempts ranked from PostgreSQL"
@@ -180,19 +185,18 @@ async def expected_round(conn: asyncpg.Connection, round_id: int) -> tuple[Expec
             _best(expected, keys.group_board(round_id, group), member, _score(row))
             _count(expected, keys.group_attempts(round_id), group)
             _count(expected, keys.group_people(round_id), group, int(first))
+    if await published(conn, round_id):
+        # The published order replaces the provisional boards (the counters and the ranked set stay as scored).
+        expected = {k: v for k, v in expected.items() if not k.startswith("board:")}
+        expected.update({key: ("zset", board) for key, board in (await final_boards(conn, round_id)).items()})
     return expected, len(rows), sum(1 for row in rows if not row["ranked"])
 
 
 async def expected_contest(conn: asyncpg.Connection, contest_id: int) -> tuple[Expected, int, int]:
-    """What the contest-wide boards should hold: each person's best over every round of the contest."""
+    """What the contest-wide boards should hold: each person's best over every round of the contest (leaving out
+    the published results of people disqualified in a round)."""
     rows = await conn.fetch(_OF_CONTEST, contest_id)
-    expected: Expected = {}
-    for row in rows:
-        member, group = str(row["contestant"]), row["group"] or ""
-        _best(expected, keys.contest_board(contest_id), member, _score(row))
-        _best(expected, keys.contest_commune_board(contest_id, row["commune"]), member, _score(row))
-        if group:
-            _best(expected, keys.contest_group_board(contest_id, group), member, _score(row))
+    expected: Expected = {key: ("zset", board) for key, board in (await contest_boards(conn, contest_id)).items()}
     return expected, len(rows), sum(1 for row in rows if not row["ranked"])
 
 

@@ -3,7 +3,9 @@
 The tie order: more correct answers, then the prediction closest to the real number of participants
 (frozen here, when the round's results are computed; no prediction comes last), then the shorter time,
 then the earlier submission. Each contestant is judged on their best attempt under that order. Nothing
-changes once the results are published: recomputing, disqualifying and reinstating are refused.
+changes once the results are published: recomputing, disqualifying and reinstating are refused, and the round's
+builder locks what they depend on, until an organiser reopens them with a reason (audited), which unpublishes them.
+On publication (and on reopening) the boards take the final order (leaderboard.final).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from contest.contests.tables import Contest, Round
 from contest.db import engine
 from contest.formatting import local
 from contest.i18n import DEFAULT, N_, InputError, message
+from contest.leaderboard.final import show_final_order
+from contest.leaderboard.rebuild import rebuild_round
 
 # Names shortened ("Nguyễn V. A.") and phones masked ("09x****678") as on every public page.
 from contest.people.phone import mask_phone, short_name
@@ -232,12 +236,16 @@ async def _decide(actor: StaffUser, round_id: int, contestant_id: int, disqualif
     await audit(actor.id, action, _target(rnd), contestant=contestant_id, reason=reason)
 
 
-async def disqualify(actor: StaffUser, round_id: int, contestant_id: int, reason: str) -> None:
-    """Take a contestant out of the ranking and the prizes, with a reason; the prizes move down."""
-    reason = " ".join(str(reason or "").split())
+def _reason(text: str) -> str:
+    reason = " ".join(str(text or "").split())
     if not MIN_REASON <= len(reason) <= MAX_REASON:
         raise InputError({"reason": "results_reason_required"}, min=MIN_REASON, max=MAX_REASON)
-    await _decide(actor, round_id, contestant_id, True, reason)
+    return reason
+
+
+async def disqualify(actor: StaffUser, round_id: int, contestant_id: int, reason: str) -> None:
+    """Take a contestant out of the ranking and the prizes, with a reason; the prizes move down."""
+    await _decide(actor, round_id, contestant_id, True, _reason(reason))
 
 
 async def reinstate(actor: StaffUser, round_id: int, contestant_id: int) -> None:
@@ -257,6 +265,23 @@ async def publish(actor: StaffUser, round_id: int) -> None:
     now = clock.now()
     await Round.update({Round.results_published_at: now, Round.state: "results"}).where(Round.id == round_id)
     await audit(actor.id, "results.publish", _target(rnd), previous=rnd["state"], participants_final=rnd["participants_final"])
+    await show_final_order(round_id)
+
+
+async def reopen(actor: StaffUser, round_id: int, reason: str) -> None:
+    """Unpublish computed results, with a reason, so that what they depend on may change; they must then be computed
+    and published again (the organiser's disqualifications are kept). The boards go back to provisional."""
+    reason = _reason(reason)
+    rnd = await round_row(round_id)
+    if rnd["participants_final"] is None:
+        raise InputError({"results": "results_not_computed"})
+    state = "published" if rnd["state"] == "results" else rnd["state"]
+    await Round.update({Round.results_published_at: None, Round.participants_final: None, Round.state: state}).where(
+        Round.id == round_id
+    )
+    await audit(actor.id, "results.reopen", _target(rnd), reason=reason, was_published=rnd["results_published_at"] is not None)
+    await rebuild_round(round_id, quiet=True)
+    await show_final_order(round_id)
 
 
 # ---- what the public sees --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Staff pages: /results, where organisers compute a closed round's final results, decide, publish and export."""
+"""Staff pages: /results, where organisers compute a closed round's final results, decide, publish, reopen and export."""
 
 from __future__ import annotations
 
@@ -58,6 +58,11 @@ class StaffResultsController(Controller):
     @post("/{round_id:int}/publish")
     async def publish(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
         return await _act(request, round_id, service.publish(staff, round_id))
+
+    @post("/{round_id:int}/reopen")
+    async def reopen(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
+        form = await request.form()
+        return await _act(request, round_id, service.reopen(staff, round_id, str(form.get("reason", ""))))
 
     @get("/{round_id:int}/export")
     async def export(self, request: Request, round_id: int, staff: StaffUser) -> Response:
