@@ -59,3 +59,40 @@
     if (e.target.hasAttribute && e.target.hasAttribute("data-no-submit")) e.preventDefault();
   });
 })();
+// Long lists of checkboxes (provinces, communes) get a search box that narrows them as you type, tone marks optional.
+// Without script they stay a plain scrollable checkbox list.
+(function () {
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/\u0111/g, "d").replace(/\u0110/g, "D").toLowerCase();
+  }
+  function equip(list) {
+    if (list.dataset.equipped) return;
+    list.dataset.equipped = "1";
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "picker-search";
+    box.setAttribute("aria-label", list.dataset.picker || "");
+    box.placeholder = list.dataset.picker || "";
+    box.addEventListener("input", function () {
+      var wanted = fold(box.value.trim());
+      list.querySelectorAll("label").forEach(function (label) {
+        label.hidden = wanted !== "" && fold(label.textContent).indexOf(wanted) < 0;
+      });
+    });
+    box.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
+    list.parentNode.insertBefore(box, list);
+  }
+  function equipAll(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("[data-picker]").forEach(equip);
+  }
+  // What only an official needs (their communes) shows only when that role is chosen.
+  function roleOnly() {
+    var role = document.getElementById("role");
+    document.querySelectorAll("[data-role-only]").forEach(function (part) {
+      part.hidden = !!role && role.value !== part.dataset.roleOnly;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { equipAll(document); roleOnly(); });
+  document.addEventListener("change", function (e) { if (e.target.id === "role") roleOnly(); });
+  document.addEventListener("htmx:afterSwap", function (e) { equipAll(e.detail.target); });
+})();
