@@ -54,6 +54,7 @@ from contest.results.routes import PublicResultsController
 from contest.results.staff_routes import StaffResultsController
 from contest.security import CSRFGuard, security_headers
 from contest.settings import ROOT, get_settings
+from contest.shared import SharedRendering
 from contest.staff.accounts_routes import InvitationController, StaffAccountsController
 from contest.staff.routes import staff_router
 from contest.web import lang_of, page
@@ -204,6 +205,8 @@ def create_app(**overrides: Any) -> Litestar:
         ),
         # The API authenticates by bearer token and /healthz is bare: neither needs cookies.
         middleware=[
+            # Outermost: a shared public page is served before any session or CSRF cookie is read or set.
+            DefineMiddleware(SharedRendering),
             CookieBackendConfig(
                 secret=settings.web.secret,
                 max_age=60 * 60 * 24 * 30,

@@ -126,6 +126,16 @@ def board_fragment(scope: str, view: str) -> str:
     return f"boardcache:{{{scope}}}:{view}"
 
 
+def shared_page(view: str) -> str:
+    """String, a minute: one shared rendering of a public page (contest.shared), `view` = address|language|encoding."""
+    return f"shared:{view}"
+
+
+def shared_page_lock(key: str) -> str:
+    """String, a few seconds: held by the one process rendering this shared page now (single flight)."""
+    return f"lock:{key}"
+
+
 def collective(scope: str) -> str:
     """String, a minute: the collective rankings (communes and groups) of a scope, as JSON."""
     return f"boardcache:{{{scope}}}:collective"

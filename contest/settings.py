@@ -61,6 +61,8 @@ class WebSettings:
     forwarded_allow_ips: str = "127.0.0.1,::1"
     # The ASGI app factory `contest web` serves (`--app`; the benchmarks serve a bare hello under the same server).
     app: str = "contest.app:create_app"
+    # How long every viewer shares one rendering of a public page (contest.shared); 0: rendered per request.
+    shared_seconds: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ def _env(name: str, default: Any) -> Any:
         return raw == "1"
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, Path):
         return Path(raw)
     return raw
@@ -168,6 +172,7 @@ def get_settings() -> Settings:
             hsts=_env("CONTEST_HSTS", WebSettings.hsts),
             forwarded_allow_ips=_env("CONTEST_FORWARDED_ALLOW_IPS", WebSettings.forwarded_allow_ips),
             app=_env("CONTEST_WEB_APP", WebSettings.app),
+            shared_seconds=_env("CONTEST_SHARED_SECONDS", WebSettings.shared_seconds),
         ),
         data_dir=data_dir,
         storage_override=Path(storage) if storage else None,

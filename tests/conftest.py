@@ -22,6 +22,9 @@ _stack = contextlib.ExitStack()
 
 os.environ.setdefault("CONTEST_DATA_DIR", str(ROOT / ".data" / "test"))
 os.environ.setdefault("CONTEST_RATE_LIMIT", "20")
+# Public pages are rendered per request in tests (still as for an anonymous viewer); tests/test_shared_pages.py
+# turns sharing on to test it.
+os.environ.setdefault("CONTEST_SHARED_SECONDS", "0")
 os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
 
 

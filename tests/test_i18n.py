@@ -114,7 +114,7 @@ async def questions_of(attempt_id: int) -> list[str]:
 async def test_pages_are_in_vietnamese_until_someone_chooses_english(client, new_round) -> None:
     case = await new_round()
     page = await client.get(f"/c/{case.slug}")
-    assert '<html lang="vi">' in page.text and "Tham gia dự thi" in page.text
+    assert '<html lang="vi">' in page.text and "Tham gia dự thi" in (await client.get(f"/c/{case.slug}/me")).text
     assert f'href="/lang/en?next=/c/{case.slug}"' in page.text  # the switch on every page, back to this page
     assert '<span lang="vi" aria-current="true">Tiếng Việt</span>' in page.text
 

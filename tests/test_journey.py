@@ -24,7 +24,10 @@ async def register_by_form(client, slug: str, **fields: str):  # type: ignore[no
         "consent": "yes",
         **fields,
     }
-    return await client.post(f"/c/{slug}/register", data={"_csrf_token": csrf_of(page.text), **form}, follow_redirects=True)
+    done = await client.post(f"/c/{slug}/register", data={"_csrf_token": csrf_of(page.text), **form}, follow_redirects=True)
+    if done.status_code == 200 and done.url.path == f"/c/{slug}":  # registered: the contest page, shared by everyone,
+        return await client.get(f"/c/{slug}/me")  # loads this person's own part (their name, the start form)
+    return done
 
 
 async def test_register_take_a_round_and_see_score_time_and_ranks(client, new_round, worker) -> None:

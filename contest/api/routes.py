@@ -51,6 +51,7 @@ from contest.people.service import Registration
 from contest.ratelimit import limit
 from contest.scoring.queue import kick
 from contest.settings import get_settings
+from contest.shared import SHARED
 
 # Ids and codes in paths and queries: outside PostgreSQL's integer they cannot exist (400, not a failed query).
 PathId = Annotated[int, Parameter(ge=1, le=INT4_MAX)]
@@ -131,11 +132,11 @@ class PublicApi(Controller):
     path = "/api/v1"
     tags = ["public"]
 
-    @get("/contests", responses=PUBLIC_ERRORS)
+    @get("/contests", responses=PUBLIC_ERRORS, opt=SHARED)
     async def list_contests(self) -> list[ContestOut]:
         return [_contest_out(c) for c in await contests.current_contests()]
 
-    @get("/contests/{slug:str}", responses=PUBLIC_ERRORS)
+    @get("/contests/{slug:str}", responses=PUBLIC_ERRORS, opt=SHARED)
     async def get_contest(self, slug: str) -> ContestOut:
         return _contest_out(await _contest(slug))
 
@@ -182,14 +183,14 @@ class PublicApi(Controller):
         contestant_id = await people.identify(info.id, data.phone, data.birth_year)
         return TokenOut(auth.issue(contestant_id), contestant_id)
 
-    @get("/rounds/{round_id:int}/board", responses=PUBLIC_ERRORS)
+    @get("/rounds/{round_id:int}/board", responses=PUBLIC_ERRORS, opt=SHARED)
     async def board(self, round_id: PathId, commune: QueryId = None, group: str | None = None) -> BoardOut:
         view = await views.board_view(round_id, commune, group=group)
         if view is None:
             raise NotFoundException()
         return _board_out(view)
 
-    @get("/contests/{slug:str}/board", responses=PUBLIC_ERRORS)
+    @get("/contests/{slug:str}/board", responses=PUBLIC_ERRORS, opt=SHARED)
     async def contest_board(self, slug: str, commune: QueryId = None, group: str | None = None) -> BoardOut:
         """Each contestant's best result over every round of the contest."""
         scope = await contest_scope(slug)

@@ -15,36 +15,41 @@ from contest.contests import look, service, share
 from contest.people import service as people
 from contest.practice import service as practice
 from contest.settings import get_settings
+from contest.shared import SHARED
 from contest.web import contestant_of, lang_of, page
 
 
 class ContestController(Controller):
-    @get("/", name="home")
+    @get("/", name="home", opt=SHARED)
     async def home(self) -> Template:
         return page("contests/home.html", contests=await service.current_contests())
 
-    @get("/c/{slug:str}", name="contest")
-    async def contest(self, request: Request, slug: str) -> Template:
+    @get("/c/{slug:str}", name="contest", opt=SHARED)
+    async def contest(self, slug: str) -> Template:
+        """The contest page, the same for everyone; what is the viewer's own comes from /c/{slug}/me."""
         info = await service.contest_by_slug(slug)
         if info is None:
             raise NotFoundException()
-        now = clock.now()
+        return page(
+            "contests/contest.html",
+            contest=info,
+            look=await look.look_of(slug),
+            practice_sets=await practice.sets(contest_id=info.id),
+        )
+
+    @get("/c/{slug:str}/me", name="contest_me")
+    async def contest_me(self, request: Request, slug: str) -> Template:
+        """The viewer's own part of the contest page: their attempts and the start form, or the ways to take part."""
+        info = await service.contest_by_slug(slug)
+        if info is None:
+            raise NotFoundException()
         me = contestant_of(request)
         person = await people.contestant(me) if me else None
         if person and person["contest"] != info.id:
             person = None
-        open_round = info.open_round(now)
+        open_round = info.open_round(clock.now())
         mine = await attempts.attempts_of(person["id"], open_round.id) if person and open_round else []
-        return page(
-            "contests/contest.html",
-            contest=info,
-            person=person,
-            open_round=open_round,
-            attempts=mine,
-            provinces=await people.provinces(),
-            look=await look.look_of(slug),
-            practice_sets=await practice.sets(contest_id=info.id),
-        )
+        return page("contests/_me.html", contest=info, person=person, open_round=open_round, attempts=mine)
 
 
 # Colours change rarely and the ETag makes a check cheap: a short max-age keeps an organiser's edit visible soon.
@@ -67,7 +72,7 @@ class LookController(Controller):
             return Response(b"", status_code=304, headers=headers)
         return Response(css, media_type="text/css", headers=headers)  # Litestar adds the one charset
 
-    @get("/c/{slug:str}/the-le", name="contest_rules")
+    @get("/c/{slug:str}/the-le", name="contest_rules", opt=SHARED)
     async def rules(self, slug: str) -> Template:
         """The rules (thể lệ) as a page that prints cleanly on A4."""
         info = await service.contest_by_slug(slug)

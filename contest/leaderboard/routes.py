@@ -11,18 +11,21 @@ from litestar import Controller, MediaType, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.response import Response, Template
 
-from contest import keys
 from contest.contests.tables import COLLECTIVE_SORTS
-from contest.i18n import DEFAULT, InputError
+from contest.i18n import InputError
 from contest.leaderboard import collective as collective_rankings
 from contest.leaderboard import views
 from contest.leaderboard.scope import Scope, contest_scope, round_scope
 from contest.people import service as people
 from contest.ratelimit import limit
-from contest.web import contestant_of, errors_of, lang_of, page
+from contest.shared import SHARED
+from contest.web import contestant_of, errors_of, page
 
 LIVE_SECONDS = 5  # how often a viewer's page asks for the fragment
-SHARED_SECONDS = 2  # how long every viewer shares one rendering of it
+# How often a signed-in viewer's page asks for their own places: personal, so never shared, and it changes only when
+# they are scored (the result page tells them at once): every request here costs the app, unlike the shared top.
+MINE_SECONDS = 30
+STOP_POLLING = 286  # htmx: stop the polling trigger of this element
 TOP = 20
 
 
@@ -50,26 +53,34 @@ def _base(scope: Scope) -> str:
 
 
 async def _live(request: Request, scope: Scope, commune: int | None, group: str | None) -> str:
-    """The top of one view, rendered once per few seconds for everyone, then this viewer's own places."""
-    commune, group, view = views.view_filter(commune, group)
+    """The top of one view (the route is one shared rendering: contest.shared)."""
+    commune, group, _ = views.view_filter(commune, group)
+    rows, total = await views.board_rows(scope, commune, group, TOP)
+    return _render(request, "leaderboard/_top.html", rows=rows, total=total)
 
-    async def make() -> str:
-        rows, total = await views.board_rows(scope, commune, group, TOP)
-        return _render(request, "leaderboard/_top.html", rows=rows, total=total)
 
-    lang = lang_of(request)  # shared by every viewer of a view who reads the same language
-    shared_view = view if lang == DEFAULT else f"{view}:{lang}"
-    shared = await views.cached_text(keys.board_fragment(scope.tag, shared_view), SHARED_SECONDS, make)
+async def _mine(request: Request, scope: Scope) -> Response[str]:
+    """The signed-in contestant's own places under a board, refreshed with it; 286 stops htmx asking anyone else."""
     me = contestant_of(request)
     mine = await views.my_places(scope, me) if me is not None else None
-    return shared + (_render(request, "leaderboard/_mine.html", mine=mine, searched=False) if mine else "")
+    if mine is None:
+        return Response("", status_code=STOP_POLLING, media_type=MediaType.HTML)
+    return Response(_render(request, "leaderboard/_mine.html", mine=mine, searched=False), media_type=MediaType.HTML)
 
 
 async def _board_page(request: Request, scope: Scope, commune: int | None, group: str | None) -> Template:
     view = await views.scope_view(scope, commune, group, n=0)  # the top comes from the shared fragment
     live = await _live(request, scope, view.commune, view.group)
     query = f"?commune={view.commune}" if view.commune is not None else f"?group={view.group}" if view.group else ""
-    return page("leaderboard/board.html", board=view, live=live, base=_base(scope), query=query, every=LIVE_SECONDS)
+    return page(
+        "leaderboard/board.html",
+        board=view,
+        live=live,
+        base=_base(scope),
+        query=query,
+        every=LIVE_SECONDS,
+        mine_every=MINE_SECONDS,
+    )
 
 
 async def _find_me(request: Request, scope: Scope, phone: str, birth_year: str) -> Template:
@@ -94,11 +105,11 @@ async def _collective_page(scope: Scope, by: str) -> Template:
 
 
 class BoardController(Controller):
-    @get("/rounds/{round_id:int}/board", name="board")
+    @get("/rounds/{round_id:int}/board", name="board", opt=SHARED)
     async def board(self, request: Request, round_id: int, commune: int | None = None, group: str | None = None) -> Template:
         return await _board_page(request, await _round(round_id), commune, group)
 
-    @get("/rounds/{round_id:int}/board/live", media_type=MediaType.HTML)
+    @get("/rounds/{round_id:int}/board/live", media_type=MediaType.HTML, opt=SHARED)
     async def board_live(
         self, request: Request, round_id: int, commune: int | None = None, group: str | None = None
     ) -> Response[str]:
@@ -108,15 +119,19 @@ class BoardController(Controller):
     async def board_me(self, request: Request, round_id: int, phone: str = "", birth_year: str = "") -> Template:
         return await _find_me(request, await _round(round_id), phone, birth_year)
 
-    @get("/rounds/{round_id:int}/communes", name="round_collective")
+    @get("/rounds/{round_id:int}/board/mine", media_type=MediaType.HTML)
+    async def board_mine(self, request: Request, round_id: int) -> Response[str]:
+        return await _mine(request, await _round(round_id))
+
+    @get("/rounds/{round_id:int}/communes", name="round_collective", opt=SHARED)
     async def round_collective(self, round_id: int, by: str = "people") -> Template:
         return await _collective_page(await _round(round_id), by)
 
-    @get("/c/{slug:str}/board", name="contest_board")
+    @get("/c/{slug:str}/board", name="contest_board", opt=SHARED)
     async def contest_board(self, request: Request, slug: str, commune: int | None = None, group: str | None = None) -> Template:
         return await _board_page(request, await _contest(slug), commune, group)
 
-    @get("/c/{slug:str}/board/live", media_type=MediaType.HTML)
+    @get("/c/{slug:str}/board/live", media_type=MediaType.HTML, opt=SHARED)
     async def contest_board_live(
         self, request: Request, slug: str, commune: int | None = None, group: str | None = None
     ) -> Response[str]:
@@ -126,6 +141,10 @@ class BoardController(Controller):
     async def contest_board_me(self, request: Request, slug: str, phone: str = "", birth_year: str = "") -> Template:
         return await _find_me(request, await _contest(slug), phone, birth_year)
 
-    @get("/c/{slug:str}/communes", name="contest_collective")
+    @get("/c/{slug:str}/board/mine", media_type=MediaType.HTML)
+    async def contest_board_mine(self, request: Request, slug: str) -> Response[str]:
+        return await _mine(request, await _contest(slug))
+
+    @get("/c/{slug:str}/communes", name="contest_collective", opt=SHARED)
     async def contest_collective(self, slug: str, by: str = "people") -> Template:
         return await _collective_page(await _contest(slug), by)

@@ -3,7 +3,6 @@ participation by commune and group), a contestant's own places, and the renderin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from contest import db
@@ -172,13 +171,3 @@ async def my_places(scope: Scope, contestant_id: int) -> MyPlaces | None:
         await place_on(r, scope.key(commune=p["commune"]), contestant_id),
         await place_on(r, scope.key(group=p["group"]), contestant_id),
     )
-
-
-async def cached_text(key: str, seconds: float, make: Callable[[], Awaitable[str]]) -> str:
-    """A text shared by every viewer for a few seconds: under a crowd, one computation per interval."""
-    r = async_redis()
-    text = await r.get(key)
-    if text is None:
-        text = await make()
-        await r.set(key, text, px=int(seconds * 1000))
-    return str(text)

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from contest import clock, db, keys
+from contest import clock, db, keys, shared
 from contest.certificates.files import forget_renders
 from contest.contests.tables import DEFAULT_RETENTION_DAYS
 from contest.db import engine
@@ -207,6 +207,7 @@ async def _drop_board_fragments(contests: set[int]) -> None:
     async for key in r.scan_iter(match=keys.board_fragment("*", "*"), count=1000):
         if key.startswith(prefixes):
             await r.delete(key)
+    await shared.drop_all()  # the shared pages (boards, results) with names on them
 
 
 async def erase_person(actor: StaffUser, raw_phone: str, confirmation: str, reason: str) -> int:

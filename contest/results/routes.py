@@ -7,13 +7,14 @@ from litestar.response import Template
 
 from contest.i18n import message
 from contest.results import service
+from contest.shared import SHARED
 from contest.web import lang_of, page
 
 
 class PublicResultsController(Controller):
     path = "/results"
 
-    @get("/{round_id:int}", name="public_results")
+    @get("/{round_id:int}", name="public_results", opt=SHARED)
     async def show(self, request: Request, round_id: int) -> Template:
         found = await service.public_results(round_id)
         if found is None:

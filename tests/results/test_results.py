@@ -276,7 +276,7 @@ async def test_after_the_close_no_retake_is_offered_and_the_pages_link_the_publi
     clock.advance(hours=2)
     closed = await client.get(f"/attempts/{attempt_id}/result")
     assert closed.status_code == 200 and "Thi lại" not in closed.text and "Bắt đầu thi" not in closed.text
-    assert "Bắt đầu thi" not in (await client.get(f"/c/{case.slug}")).text
+    assert "Bắt đầu thi" not in (await client.get(f"/c/{case.slug}/me")).text
     public = f'href="/results/{case.round_id}"'
     assert public not in (await client.get(f"/c/{case.slug}")).text  # nothing to link before publication
 

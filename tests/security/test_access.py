@@ -151,7 +151,7 @@ async def test_another_contestants_browser_cannot_reach_an_attempt_page(client, 
     before = await attempt_state(a)
     bob_id = await case.contestant(2)
     await register_as(client, case, bob_id)
-    home = await client.get(f"/c/{case.slug}")
+    home = await client.get(f"/c/{case.slug}/me")
     token = {"x-csrftoken": csrf_of(home.text)}
     for method, path, data in (
         ("GET", f"/attempts/{a}", None),
@@ -170,7 +170,7 @@ async def test_another_contestants_browser_cannot_reach_an_attempt_page(client, 
 async def register_as(client, case, contestant_id: int) -> None:  # type: ignore[no-untyped-def]
     """Sign this browser in as a contestant who registered earlier (phone + year of birth, as on the identify page)."""
     row = await Contestant.select(Contestant.phone, Contestant.birth_year).where(Contestant.id == contestant_id).first()
-    page = await client.get(f"/c/{case.slug}")
+    page = await client.get(f"/c/{case.slug}/me")
     done = await client.post(
         f"/c/{case.slug}/identify",
         data={"_csrf_token": csrf_of(page.text), "phone": row["phone"], "birth_year": str(row["birth_year"])},
