@@ -41,7 +41,8 @@ SHARED = {"shared": True}
 SHARED_SCOPE_KEY = "contest.shared"
 """Set in the scope of a shared rendering: base.html then leaves out the viewer's CSRF token."""
 CACHE_CONTROL = b"public, max-age=1"
-VARY = b"Accept-Encoding, Cookie"  # the language is the `lang` cookie
+VARY = b"Accept-Encoding, Cookie"  # a page's language is the `lang` cookie
+API_VARY = b"Accept-Encoding, Accept-Language"  # the API's is Accept-Language
 KEEP_STALE_SECONDS = 60  # the previous copy, served while one process renders the next
 LOCK_MS = 10_000  # a renderer that died frees the lock after this
 WAIT_SECONDS = 5.0  # with no copy at all, how long a request waits for another's rendering before rendering itself
@@ -95,7 +96,7 @@ class SharedRendering:
         if scope["type"] != "http" or scope["method"] != "GET" or handler is None or not handler.opt.get("shared"):
             await self.app(scope, receive, send)
             return
-        accept = cookie = host = b""
+        accept = cookie = host = accept_lang = b""
         etag_asked = None
         hx = b""
         for name, value in scope["headers"]:
@@ -109,11 +110,18 @@ class SharedRendering:
                 hx = b"hx"
             elif name == b"host":
                 host = value
+            elif name == b"accept-language":
+                accept_lang = value
         encoding, lang = _encoding(accept), _lang(cookie)
+        api = scope["path"].startswith("/api/")
         # What the page is rendered from: the address, the language, the encoding, whether htmx asks. Nothing else.
         # (A proxy in front sets Host, and the scheme and client come from the server's proxy headers, not from here.)
         headers = [(b"host", host)] + ([(b"accept-encoding", encoding)] if encoding else [])
-        if lang in (b"vi", b"en"):
+        if api:  # the API speaks the language of Accept-Language (errors.api_lang), not of the cookie
+            lang = b"en" if accept_lang.lower().startswith(b"en") else b""
+            if lang:
+                headers.append((b"accept-language", lang))
+        elif lang in (b"vi", b"en"):
             headers.append((b"cookie", b"lang=" + lang))
         else:
             lang = b""
@@ -135,7 +143,7 @@ class SharedRendering:
             await send({"type": "http.response.start", "status": status, "headers": stored})
             await send({"type": "http.response.body", "body": body})
             return
-        out = [*stored, (b"etag", etag), (b"cache-control", CACHE_CONTROL), (b"vary", VARY)]
+        out = [*stored, (b"etag", etag), (b"cache-control", CACHE_CONTROL), (b"vary", API_VARY if api else VARY)]
         if etag_asked is not None and etag in (t.strip() for t in etag_asked.split(b",")):
             await send({"type": "http.response.start", "status": 304, "headers": out})
             await send({"type": "http.response.body", "body": b""})
