@@ -162,11 +162,13 @@ FROM s, c
 """
 
 # Per topic, PER_TOPIC distinct questions (consecutive from a random offset in the topic's bank), positions
-# shuffled; `chosen` is a random option of the question, so about a quarter are right and scores vary.
+# shuffled; `chosen` is a random option of the question, so about a quarter are right and scores vary. Only
+# one-answer questions: a "choose all that apply" question takes a set of options, which `chosen` cannot hold.
 _SEED_ITEMS = """
 WITH q AS MATERIALIZED (
          SELECT q.id, q.topic, array_agg(o.id ORDER BY o.position) AS opts
-         FROM question q JOIN option o ON o.question = q.id WHERE q.active GROUP BY q.id),
+         FROM question q JOIN option o ON o.question = q.id WHERE q.active GROUP BY q.id
+         HAVING count(*) FILTER (WHERE o.is_correct) = 1),
      t AS MATERIALIZED (SELECT topic, array_agg(id ORDER BY id) AS qids FROM q GROUP BY topic),
      pick AS MATERIALIZED (
          SELECT a.id AS attempt, a.started_at, t.qids, floor(random() * cardinality(t.qids))::int AS r
