@@ -53,7 +53,7 @@ async def test_an_organiser_imports_a_bank_builds_a_contest_and_opens_its_round(
     await page.get_by_role("button", name="Tải lên và kiểm tra").click()
     await expect(page.get_by_text("3 câu hỏi, tất cả hợp lệ")).to_be_visible()
     await look(page, "organiser-4-checked")
-    await page.get_by_role("button", name="Xác nhận nhập 3 câu hỏi").click()
+    await page.get_by_role("button", name="Xác nhận: thêm 3, sửa 0 câu hỏi").click()
     await expect(page.get_by_text("Đã nhập 3 câu hỏi vào ngân hàng")).to_be_visible()
     await look(page, "organiser-5-imported")
 
