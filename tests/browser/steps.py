@@ -20,6 +20,9 @@ async def register(page: Any, slug: str, name: str, phone: str, look: Any = None
         await page.goto(f"/c/{slug}")
     await page.get_by_role("link", name="Đăng ký dự thi").click()
     await expect(page).to_have_url(re.compile(rf"/c/{slug}/register$"))
+    # The province list asks for its communes through htmx: a person typing a name and a phone number gives the
+    # script time to arrive even on Slow 3G; a test types at once, so it waits for the page's scripts.
+    await page.wait_for_load_state("load")
     await page.get_by_label("Họ và tên").fill(name)
     await page.get_by_label("Số điện thoại").fill(phone)
     await page.get_by_label("Năm sinh").fill("1962")
