@@ -11,8 +11,15 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
+import asyncpg
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+
+def deadlocked(exc: Exception) -> bool:
+    """A deadlock with another web process's group: PostgreSQL undid this statement, so writing it again is safe."""
+    return isinstance(exc, asyncpg.DeadlockDetectedError)
 
 
 class GroupWriter(Generic[Item, Result]):

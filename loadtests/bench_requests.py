@@ -4,7 +4,7 @@
 
 Starts the real web server as `make run` does (`python -m contest.cli web`, CONTEST_PORT = a free port,
 CONTEST_RATE_LIMIT=0), seeds contestants with open attempts through the real service
-(contest.attempts.service.start_attempt; contestants themselves by one INSERT), and measures, one phase
+(contest.attempts.starting.start_attempt; contestants themselves by one INSERT), and measures, one phase
 after the other at the same concurrency over keep-alive connections:
 
     GET  /healthz                                   hello world ("ok"), measured before and after
@@ -359,7 +359,7 @@ async def seed(n_answer: int, n_submit: int, per_topic: int, port: int, concurre
 
 def _start_attempts(contestants: list[int], round_id: int, concurrency: int) -> list[tuple[int, int]]:
     """In a seeding process: start an attempt for each contestant; returns (contestant, attempt) pairs."""
-    from contest.attempts import service as attempts
+    from contest.attempts import starting
     from contest.db import engine
 
     async def main() -> list[tuple[int, int]]:
@@ -369,7 +369,7 @@ def _start_attempts(contestants: list[int], round_id: int, concurrency: int) -> 
 
             async def start(cid: int) -> tuple[int, int]:
                 async with sem:
-                    return cid, await attempts.start_attempt(cid, round_id)
+                    return cid, await starting.start_attempt(cid, round_id)
 
             return list(await asyncio.gather(*(start(cid) for cid in contestants)))
         finally:

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from contest.attempts import service as attempts
+from contest.attempts import answering
 from contest.contests.tables import Contest, Round
 from contest.demo import TOPICS
 from contest.people.service import Registration, register
@@ -82,4 +82,4 @@ async def answer(attempt_id: int, contestant_id: int, correct: int) -> None:
     """Answer every question: the first `correct` right, the rest wrong."""
     key = await answer_key(attempt_id)
     for position, (right, wrong) in sorted(key.items()):
-        await attempts.save_answer(attempt_id, contestant_id, position, right if position <= correct else wrong[0])
+        await answering.save_answer(attempt_id, contestant_id, position, right if position <= correct else wrong[0])

@@ -85,9 +85,9 @@ async def test_forms_without_the_csrf_token_are_refused(client, new_round) -> No
 async def test_the_answer_key_never_reaches_the_browser(client, new_round) -> None:
     case = await new_round()
     me = await case.contestant(1)
-    from contest.attempts import service as attempts
+    from contest.attempts import starting
 
-    attempt_id = await attempts.start_attempt(me, case.round_id)
+    attempt_id = await starting.start_attempt(me, case.round_id)
     key = await answer_key(attempt_id)
     from contest.api.auth import issue
 
@@ -182,7 +182,7 @@ async def test_a_contests_whole_life_agrees_everywhere_and_keeps_previews_and_ou
     import uuid
     from datetime import timedelta
 
-    from contest.attempts import service as attempts
+    from contest.attempts import answering, finishing
     from contest.contests.tables import Contest
     from contest.leaderboard import collective, views
     from contest.leaderboard.scope import round_scope
@@ -236,9 +236,9 @@ async def test_a_contests_whole_life_agrees_everywhere_and_keeps_previews_and_ou
                 .first()
             )["id"]
             await answer(attempt_id, me, correct)
-            await attempts.save_prediction(attempt_id, me, prediction)
+            await answering.save_prediction(attempt_id, me, prediction)
             clock.advance(seconds=seconds)
-            await attempts.submit(attempt_id, me)
+            await finishing.submit(attempt_id, me)
             people[name] = (me, attempt_id, phone_browser.cookies)
     worker()
     clock.advance(hours=3)

@@ -38,7 +38,7 @@ from contest.api.schemas import (
     SubmitIn,
     TokenOut,
 )
-from contest.attempts import admission, push
+from contest.attempts import admission, answering, finishing, push, starting
 from contest.attempts import service as attempts
 from contest.attempts.result import AttemptResult, attempt_result
 from contest.contests import service as contests
@@ -223,7 +223,7 @@ class ContestantApi(Controller):
             poll = f"/api/v1/rounds/{round_id}/attempts/queue"
             queued = QueuedOut(turn.position, turn.wait_seconds, turn.retry_after, poll)
             return Response(queued, status_code=202, headers={"Retry-After": str(turn.retry_after), "Location": poll})
-        attempt_id = await attempts.start_attempt(me, round_id)
+        attempt_id = await starting.start_attempt(me, round_id)
         await admission.started(round_id, me)
         return Response(await _attempt_out(attempt_id, me), status_code=201)
 
@@ -239,27 +239,27 @@ class ContestantApi(Controller):
         me = auth.api_contestant(request)
         _in_range(p["attempt_id"], p["position"])
         if data.option_id is not None and data.option_ids is None:
-            await attempts.save_answer(p["attempt_id"], me, p["position"], data.option_id)
+            await answering.save_answer(p["attempt_id"], me, p["position"], data.option_id)
         elif data.option_ids is not None and data.option_id is None:
-            await attempts.save_choices(p["attempt_id"], me, p["position"], data.option_ids)
+            await answering.save_choices(p["attempt_id"], me, p["position"], data.option_ids)
         else:
             raise InputError({"option": "option_invalid"})
 
     @put("/attempts/{attempt_id:int}/prediction", status_code=204, responses=CONTESTANT_ERRORS)
     async def prediction(self, me: int, attempt_id: PathId, data: PredictionIn) -> None:
-        await attempts.save_prediction(attempt_id, me, attempts.parse_prediction(data.value))
+        await answering.save_prediction(attempt_id, me, answering.parse_prediction(data.value))
 
     @post("/attempts/{attempt_id:int}/submit", status_code=200, responses=CONTESTANT_ERRORS)
     async def submit(self, request: Request, data: SubmitIn | None = None) -> ResultOut:
         me, attempt_id = auth.api_contestant(request), request.path_params["attempt_id"]
         _in_range(attempt_id)
         if data is not None and data.prediction is not None:
-            value = attempts.parse_prediction(data.prediction)  # malformed: 422, nothing written
+            value = answering.parse_prediction(data.prediction)  # malformed: 422, nothing written
             # Too late, or already submitted (a retry whose first reply was lost): the prediction is not taken,
             # and the submit still answers, as the page's submit does.
             with contextlib.suppress(InputError):
-                await attempts.save_prediction(attempt_id, me, value)
-        done = await attempts.submit(attempt_id, me)
+                await answering.save_prediction(attempt_id, me, value)
+        done = await finishing.submit(attempt_id, me)
         if not done.first:
             return await self._result(me, attempt_id)
         await kick()

@@ -8,7 +8,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from contest.attempts import admission, push, service
+from contest.attempts import admission, answering, finishing, push, service, starting
 from contest.attempts.result import attempt_result
 from contest.certificates import service as certificates
 from contest.contests import share
@@ -58,7 +58,7 @@ class AttemptController(Controller):
             waiting.headers["Retry-After"] = str(turn.retry_after)
             return waiting
         try:
-            attempt_id = await service.start_attempt(me, round_id)
+            attempt_id = await starting.start_attempt(me, round_id)
         except InputError as exc:
             rnd = await round_of(round_id)
             return page(
@@ -86,11 +86,11 @@ class AttemptController(Controller):
                 ticked = [key.removeprefix("tick-") for key in data if key.startswith("tick-")]
                 if not all(is_digits(t) for t in ticked):
                     raise InputError({"option": "option_invalid"})
-                await service.save_choices(attempt_id, _me(request), position, [int(t) for t in ticked])
+                await answering.save_choices(attempt_id, _me(request), position, [int(t) for t in ticked])
                 return Response("✓" if ticked else "", media_type="text/html")
             if not is_digits(option):
                 raise InputError({"option": "option_invalid"})
-            await service.save_answer(attempt_id, _me(request), position, int(option))
+            await answering.save_answer(attempt_id, _me(request), position, int(option))
         except InputError as exc:
             return Response(next(iter(errors_of(request, exc).values())), status_code=409, media_type="text/html")
         return Response("✓", media_type="text/html")
@@ -98,8 +98,8 @@ class AttemptController(Controller):
     @post("/attempts/{attempt_id:int}/prediction", status_code=200)
     async def prediction(self, request: Request, attempt_id: int, data: Form) -> Response:
         try:
-            value = service.parse_prediction(data.get("prediction"))
-            await service.save_prediction(attempt_id, _me(request), value)
+            value = answering.parse_prediction(data.get("prediction"))
+            await answering.save_prediction(attempt_id, _me(request), value)
         except InputError as exc:
             return Response(next(iter(errors_of(request, exc).values())), status_code=422, media_type="text/html")
         return Response("✓", media_type="text/html")
@@ -108,12 +108,12 @@ class AttemptController(Controller):
     async def submit(self, request: Request, attempt_id: int, data: Form) -> Redirect:
         me = _me(request)
         try:
-            value = service.parse_prediction(data.get("prediction"))
+            value = answering.parse_prediction(data.get("prediction"))
             if value is not None:
-                await service.save_prediction(attempt_id, me, value)
+                await answering.save_prediction(attempt_id, me, value)
         except InputError:
             pass  # a late or malformed prediction must never cost the contestant their answers
-        if (await service.submit(attempt_id, me)).first:
+        if (await finishing.submit(attempt_id, me)).first:
             await kick()
         return Redirect(path=f"/attempts/{attempt_id}/result")
 

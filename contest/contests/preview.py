@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from contest import clock, db
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.contests.builder import HAI_PHONG, BankShortfall, bank_can_fill
 from contest.contests.service import round_row
 from contest.i18n import InputError
@@ -42,14 +42,14 @@ async def start_preview(actor: StaffUser, round_id: int) -> int:
     row = await round_row(round_id)
     me = await preview_contestant(actor)
     now = clock.now()
-    await attempts.close_expired(now, me)
+    await finishing.close_expired(now, me)
     current = await db.raw("SELECT id FROM attempt WHERE contestant = {} AND round = {} AND status = 'open'", me, round_id)
     if current:
         return int(current[0]["id"])
     short = await bank_can_fill(row["draw"])
     if short:
         raise BankShortfall(short)
-    attempt_id = await attempts.create_attempt(
+    attempt_id = await starting.create_attempt(
         round_id, me, row["draw"], now, now + timedelta(seconds=row["time_limit"]), preview=True
     )
     await audit(actor.id, "round.preview", f"{row['contest_slug']}#{row['number']}", attempt=attempt_id)

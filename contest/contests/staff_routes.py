@@ -11,6 +11,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from contest import clock
+from contest.attempts import answering, finishing
 from contest.attempts import service as attempts
 from contest.contests import builder, look, preview, stopping
 from contest.contests import service as contests
@@ -291,7 +292,7 @@ class ContestBuilderController(Controller):
             me = await preview.preview_owner(staff, attempt_id)
             if not is_digits(option):
                 raise InputError({"option": "option_invalid"})
-            await attempts.save_answer(attempt_id, me, position, int(option))
+            await answering.save_answer(attempt_id, me, position, int(option))
         except InputError as exc:
             return Response(next(iter(errors_of(request, exc).values())), status_code=409, media_type="text/html")
         return Response("✓", media_type="text/html")
@@ -299,7 +300,7 @@ class ContestBuilderController(Controller):
     @post("/previews/{attempt_id:int}/submit")
     async def preview_submit(self, attempt_id: int, staff: StaffUser) -> Redirect:
         me = await preview.preview_owner(staff, attempt_id)
-        if (await attempts.submit(attempt_id, me)).first:
+        if (await finishing.submit(attempt_id, me)).first:
             await kick()
         return Redirect(path=f"/staff/contests/previews/{attempt_id}")
 

@@ -2,7 +2,7 @@
 
 The rule that keeps live contests safe: a question's answer key reaches a browser through practice only when
   1. an organiser released it for practice (`question.practice_since`), and contest draws never take such a
-     question again (attempts.service skips it), so its public key cannot help anyone in a round;
+     question again (attempts/starting.py skips it), so its public key cannot help anyone in a round;
   2. the release is at least PUBLIC_AFTER old, longer than a web process caches the bank for draws, so a
      draw made from a stale cache has been written down before the key is shown;
   3. no round that may still take answers (closing time plus grace not yet passed) has it in a contestant's
@@ -21,13 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from contest import clock, db
-from contest.attempts.service import _BANK_TTL
+from contest.attempts.starting import BANK_TTL
 from contest.contests.builder import topics
 from contest.contests.service import parse_quotas
 from contest.i18n import InputError
 from contest.settings import get_settings
 
-PUBLIC_AFTER = timedelta(seconds=2 * _BANK_TTL)
+PUBLIC_AFTER = timedelta(seconds=2 * BANK_TTL)
 MAX_RUN = 50  # questions in one practice run: a cookie holds them, and nobody practises longer in one go
 _rng = random.SystemRandom()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contest import clock, db, xlsx
-from contest.attempts import service as attempts
+from contest.attempts import finishing
 from contest.contests.service import round_row
 from contest.contests.tables import Contest, Round
 from contest.db import engine
@@ -105,7 +105,7 @@ async def results_of(round_id: int) -> list[dict]:
 
 async def _settle_attempts(rnd: dict) -> None:
     """Close what expired and score what is still waiting, so every attempt of the round counts."""
-    await attempts.close_expired()
+    await finishing.close_expired()
     conn = await engine().get_new_connection()
     try:
         await scoring.score_pending(conn, async_redis(), get_settings().contest.scoring_batch, max_seconds=30)

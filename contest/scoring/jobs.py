@@ -9,7 +9,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from contest import clock, keys
-from contest.attempts import service as attempts
+from contest.attempts import finishing
 from contest.redis import sync_redis
 from contest.scoring import service
 from contest.scoring.queue import KICK_QUIET, scoring_queue
@@ -49,7 +49,7 @@ def sweep() -> dict[str, int]:
 
     async def work(conn, r):  # type: ignore[no-untyped-def]
         now = clock.now()
-        closed = await attempts.close_expired(now)
+        closed = await finishing.close_expired(now)
         report = await service.score_pending(conn, r, batch)
         reranked = await service.rerank_stale(conn, r, timedelta(seconds=30), now)
         return {"auto_submitted": closed, "scored": report.scored, "reranked": reranked}

@@ -9,7 +9,8 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from contest.api.auth import issue
-from contest.attempts.service import attempt_view, start_attempt
+from contest.attempts.service import attempt_view
+from contest.attempts.starting import start_attempt
 from contest.people.tables import Contestant
 
 BODIES = {

@@ -7,7 +7,7 @@ import json
 import re
 import uuid
 
-from contest.attempts import service as attempts
+from contest.attempts import answering, finishing, starting
 from contest.attempts.tables import Attempt, AttemptItem
 from contest.contests.tables import Contest
 from contest.questions import service as bank
@@ -62,9 +62,9 @@ async def test_ticking_every_correct_option_and_only_those_scores(client, new_ro
     # Two more people: one ticks a wrong option too, one ticks only one of the two.
     for n, texts in ((2, ["Bật 2FA", "Mật khẩu riêng", "Chia sẻ mật khẩu"]), (3, ["Mật khẩu riêng"])):
         me = await case.contestant(n)
-        mine = await attempts.start_attempt(me, case.round_id)
-        await attempts.save_choices(mine, me, 1, [ids[t] for t in texts])
-        await attempts.submit(mine, me)
+        mine = await starting.start_attempt(me, case.round_id)
+        await answering.save_choices(mine, me, 1, [ids[t] for t in texts])
+        await finishing.submit(mine, me)
     await _score(worker)
     scores = await Attempt.select(Attempt.id, Attempt.correct).where(Attempt.round == case.round_id).order_by(Attempt.id)
     assert [s["correct"] for s in scores] == [1, 0, 0]
@@ -102,15 +102,15 @@ async def test_the_api_answers_a_choose_all_question_with_a_set_of_options(clien
 async def test_one_option_of_several_correct_no_longer_scores_but_a_scored_attempt_keeps_its_score(new_round, worker) -> None:
     case, ids = await _round_of_one_question(new_round)
     old = await case.contestant(1)
-    before = await attempts.start_attempt(old, case.round_id)
-    await attempts.save_answer(before, old, 1, ids["Bật 2FA"])  # a radio answer, as the page offered before
-    await attempts.submit(before, old)
+    before = await starting.start_attempt(old, case.round_id)
+    await answering.save_answer(before, old, 1, ids["Bật 2FA"])  # a radio answer, as the page offered before
+    await finishing.submit(before, old)
     # Scored under the old rule (any correct option scored): the score stays what it was.
     await Attempt.update({Attempt.status: "scored", Attempt.correct: 1}).where(Attempt.id == before)
     me = await case.contestant(2)
-    now = await attempts.start_attempt(me, case.round_id)
-    await attempts.save_answer(now, me, 1, ids["Bật 2FA"])
-    await attempts.submit(now, me)
+    now = await starting.start_attempt(me, case.round_id)
+    await answering.save_answer(now, me, 1, ids["Bật 2FA"])
+    await finishing.submit(now, me)
     await _score(worker)
     rows = {
         r["id"]: r["correct"] for r in await Attempt.select(Attempt.id, Attempt.correct).where(Attempt.round == case.round_id)

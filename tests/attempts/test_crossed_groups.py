@@ -7,7 +7,7 @@ import time
 
 import asyncpg
 
-from contest.attempts import service as attempts
+from contest.attempts import answering, starting
 from contest.settings import get_settings
 from tests.factories import answer_key
 
@@ -34,7 +34,7 @@ async def _cross(other: asyncpg.Connection, watch: asyncpg.Connection, attempt_i
     crossing = other.transaction()
     await crossing.start()
     await other.execute(_LOCK, attempt_id, held)
-    saves = asyncio.gather(*(attempts.save_answer(attempt_id, me, p, key[p][0]) for p in (1, 2)))
+    saves = asyncio.gather(*(answering.save_answer(attempt_id, me, p, key[p][0]) for p in (1, 2)))
     deadline = time.monotonic() + 10
     while not await watch.fetchval(_GROUP_WAITS):
         assert time.monotonic() < deadline, "the group never waited for the other's row"
@@ -66,7 +66,7 @@ async def test_answers_deadlocked_with_another_process_are_saved_all_the_same(ne
         crossed = False
         for n in range(1, 7):
             me = await case.contestant(n)
-            crossed = await _cross(other, watch, await attempts.start_attempt(me, case.round_id), me, hold_first=n % 2 == 0)
+            crossed = await _cross(other, watch, await starting.start_attempt(me, case.round_id), me, hold_first=n % 2 == 0)
             if crossed:
                 break
         assert crossed, "no plan ever locked the rows in crossed order"

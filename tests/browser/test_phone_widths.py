@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from contest.attempts import service as attempts
+from contest.attempts import answering, finishing, starting
 from contest.attempts.tables import Attempt
 from contest.contests.tables import Round
 from contest.results import service as results
@@ -27,10 +27,10 @@ async def _published_round(new_round, worker, clock) -> Any:  # type: ignore[no-
     await Round.update({Round.prizes: json.dumps(PRIZES, ensure_ascii=False)}).where(Round.id == case.round_id)
     for n, name in enumerate(LONG_NAMES, start=1):
         who = await case.contestant(n, commune=HAI_PHONG_COMMUNES[n % 2], name=name)
-        attempt_id = await attempts.start_attempt(who, case.round_id)
+        attempt_id = await starting.start_attempt(who, case.round_id)
         await answer(attempt_id, who, 4 - n)
-        await attempts.save_prediction(attempt_id, who, 12_345_678)
-        await attempts.submit(attempt_id, who)
+        await answering.save_prediction(attempt_id, who, 12_345_678)
+        await finishing.submit(attempt_id, who)
     await kick()
     worker()
     assert await Attempt.count().where((Attempt.round == case.round_id) & (Attempt.status == "scored")) == 3

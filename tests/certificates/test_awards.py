@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.certificates import design, files, jobs, service
 from contest.certificates.tables import Certificate
 from contest.contests.tables import Round
@@ -35,10 +35,10 @@ async def _organiser():  # type: ignore[no-untyped-def]
 
 
 async def _take(case, clock, who: int, correct: int) -> int:  # type: ignore[no-untyped-def]
-    attempt_id = await attempts.start_attempt(who, case.round_id)
+    attempt_id = await starting.start_attempt(who, case.round_id)
     await answer(attempt_id, who, correct)
     clock.advance(seconds=30)
-    assert (await attempts.submit(attempt_id, who)).first
+    assert (await finishing.submit(attempt_id, who)).first
     return attempt_id
 
 

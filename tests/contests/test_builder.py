@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contest.attempts import service as attempts
+from contest.attempts import starting
 from contest.attempts.tables import Attempt
 from contest.clock import VN_TZ
 from contest.contests import builder
@@ -115,7 +115,7 @@ async def test_an_organiser_builds_a_contest_with_four_weekly_rounds_and_per_top
     page = await client.get(f"/staff/contests/{contest_id}")
     await client.post(f"/staff/contests/{contest_id}/publish", data={"_csrf_token": csrf_of(page.text), "published": "yes"})
     me = await _contestant(row["id"])
-    attempt_id = await attempts.start_attempt(me, round_ids[0])
+    attempt_id = await starting.start_attempt(me, round_ids[0])
     topics = await Attempt.raw(
         "SELECT t.slug, count(*) AS n FROM attempt_item i JOIN question q ON q.id = i.question "
         "JOIN topic t ON t.id = q.topic WHERE i.attempt = {} GROUP BY t.slug",
@@ -180,7 +180,7 @@ async def test_the_bank_check_does_not_count_a_question_twice_for_one_topic() ->
 
 async def test_a_round_with_attempts_refuses_changes_to_its_quotas_and_time_limit(client, new_round, clock) -> None:
     case = await new_round(per_topic=1)
-    await attempts.start_attempt(await case.contestant(1), case.round_id)
+    await starting.start_attempt(await case.contestant(1), case.round_id)
     await organiser(client)
     rnd = await contests.round_row(case.round_id)
     opens, closes = vn(rnd["opens_at"]), vn(rnd["closes_at"])
@@ -232,7 +232,7 @@ async def test_a_draft_round_cannot_be_started_and_is_not_listed(client, new_rou
     case = await new_round()
     draft_id = await _draft_round_open_now(case, clock)
     with pytest.raises(InputError) as refused:
-        await attempts.start_attempt(await case.contestant(1), draft_id)
+        await starting.start_attempt(await case.contestant(1), draft_id)
     assert refused.value.errors == {"round": "round_not_open"}
     assert "Vòng nháp bí mật" not in (await client.get("/")).text
 
@@ -275,7 +275,7 @@ async def test_an_organiser_previews_a_draft_round_uncounted_and_watches_live_co
     assert (await Attempt.select(Attempt.status).where(Attempt.id == attempt_id).first())["status"] == "submitted"
 
     await Round.update({Round.state: "published"}).where(Round.id == case.round_id)
-    await attempts.start_attempt(await case.contestant(1), case.round_id)
+    await starting.start_attempt(await case.contestant(1), case.round_id)
     live = await client.get(f"/staff/contests/rounds/{case.round_id}/live")
     assert live.status_code == 200 and 'hx-trigger="every 5s"' in live.text
     counts = await client.get(f"/staff/contests/rounds/{case.round_id}/live/counts")

@@ -3,7 +3,7 @@
 import re
 from datetime import timedelta
 
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.contests.tables import Round
 from contest.leaderboard import collective, views
 from contest.leaderboard.scope import round_scope
@@ -37,9 +37,9 @@ async def preview_a_round(client, round_id: int) -> int:  # type: ignore[no-unty
 async def test_a_preview_leaves_no_trace_in_exports_counts_boards_rankings_or_results(client, new_round, clock, worker) -> None:
     case = await new_round(closes_in=timedelta(hours=1))
     real = await case.contestant(1, name="Trần Thị Thật")
-    attempt = await attempts.start_attempt(real, case.round_id)
+    attempt = await starting.start_attempt(real, case.round_id)
     await answer(attempt, real, 2)
-    await attempts.submit(attempt, real)
+    await finishing.submit(attempt, real)
     email = await staff("organiser")
     await sign_in(client, email)
     me = await Staff.select(Staff.id, Staff.full_name).where(Staff.email == email).first()

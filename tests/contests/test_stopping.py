@@ -3,6 +3,7 @@ suspends it with a reason contestants read, and resumes it."""
 
 import pytest
 
+from contest.attempts import finishing, starting
 from contest.attempts import service as attempts
 from contest.attempts.tables import Attempt
 from contest.contests import service as contests
@@ -41,8 +42,8 @@ async def test_closing_a_round_now_submits_attempts_in_progress_with_their_answe
 ) -> None:
     case = await new_round(per_topic=1)
     first, second = await case.contestant(1), await case.contestant(2)
-    a1 = await attempts.start_attempt(first, case.round_id)
-    a2 = await attempts.start_attempt(second, case.round_id)
+    a1 = await starting.start_attempt(first, case.round_id)
+    a2 = await starting.start_attempt(second, case.round_id)
     await answer(a1, first, 3)
     clock.advance(minutes=2)
     await organiser(client)
@@ -69,7 +70,7 @@ async def test_closing_a_round_now_submits_attempts_in_progress_with_their_answe
     assert again == {a: scored[a]["scored_at"] for a in scored}, "scored exactly once"
 
     with pytest.raises(InputError):
-        await attempts.start_attempt(await case.contestant(3), case.round_id)
+        await starting.start_attempt(await case.contestant(3), case.round_id)
     page = await client.get(f"/c/{case.slug}")
     assert "đã đóng vòng thi này sớm" in page.text and LEAK in page.text
     assert (await change_state(client, case.round_id, "results")).status_code == 302, "results at once"
@@ -78,7 +79,7 @@ async def test_closing_a_round_now_submits_attempts_in_progress_with_their_answe
 async def test_closing_now_can_let_attempts_in_progress_run_to_their_own_deadline(client, new_round, clock) -> None:
     case = await new_round(per_topic=1, time_limit=600)
     me = await case.contestant(1)
-    mine = await attempts.start_attempt(me, case.round_id)
+    mine = await starting.start_attempt(me, case.round_id)
     deadline = (await attempts.attempt_view(mine, me, with_items=False)).deadline
     clock.advance(minutes=1)
     await organiser(client)
@@ -87,9 +88,9 @@ async def test_closing_now_can_let_attempts_in_progress_run_to_their_own_deadlin
     rnd = await contests.round_row(case.round_id)
     assert rnd["closes_at"] == deadline, "the round ends with the last attempt in progress"
     await answer(mine, me, 2)
-    assert await attempts.start_attempt(me, case.round_id) == mine, "the attempt in progress goes on"
+    assert await starting.start_attempt(me, case.round_id) == mine, "the attempt in progress goes on"
     with pytest.raises(InputError) as refused:
-        await attempts.start_attempt(await case.contestant(2), case.round_id)
+        await starting.start_attempt(await case.contestant(2), case.round_id)
     assert refused.value.errors == {"round": "round_stopped"} and LEAK in refused.value.messages()["round"]
     assert await attempts.review(mine, me) is None, "no key while anyone may still answer"
     assert (await change_state(client, case.round_id, "results")).status_code == 409
@@ -97,7 +98,7 @@ async def test_closing_now_can_let_attempts_in_progress_run_to_their_own_deadlin
     assert api["rounds"][0]["state"] == "closed"
 
     clock.advance(minutes=10)
-    assert await attempts.close_expired(contestant_id=me) == 1
+    assert await finishing.close_expired(contestant_id=me) == 1
     row = await Attempt.select(Attempt.status, Attempt.auto_submitted).where(Attempt.id == mine).first()
     assert row == {"status": "submitted", "auto_submitted": True}
     assert (await change_state(client, case.round_id, "results")).status_code == 302

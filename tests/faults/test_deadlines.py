@@ -14,7 +14,7 @@ from rq import Queue
 
 from contest import keys
 from contest.api.auth import issue
-from contest.attempts import service as attempts
+from contest.attempts import answering, finishing, starting
 from contest.attempts.tables import Attempt, AttemptItem
 from contest.i18n import InputError
 from contest.redis import async_redis, sync_redis
@@ -76,26 +76,26 @@ async def test_the_sweep_closes_an_abandoned_attempt_at_its_deadline_with_the_an
     clock.current = now - timedelta(hours=2)  # the worker's sweep runs on the wall clock: this attempt is long over
     case = await new_round(per_topic=1, time_limit=600)
     gone = await case.contestant(1)
-    abandoned = await attempts.start_attempt(gone, case.round_id)
+    abandoned = await starting.start_attempt(gone, case.round_id)
     deadline = clock.current + timedelta(seconds=600)
     key = await answer_key(abandoned)
     clock.advance(minutes=1)
-    await attempts.save_answer(abandoned, gone, 1, key[1][0])
+    await answering.save_answer(abandoned, gone, 1, key[1][0])
     clock.advance(minutes=2)
-    await attempts.save_answer(abandoned, gone, 2, key[2][0])
-    await attempts.save_answer(abandoned, gone, 3, key[3][1][0])
+    await answering.save_answer(abandoned, gone, 2, key[2][0])
+    await answering.save_answer(abandoned, gone, 3, key[3][1][0])
     clock.current = deadline + _grace()
-    assert await attempts.close_expired(clock.current, gone) == 0  # not before the grace is over
+    assert await finishing.close_expired(clock.current, gone) == 0  # not before the grace is over
     clock.advance(seconds=1)
     with pytest.raises(InputError) as exc:
-        await attempts.save_answer(abandoned, gone, 4, key[4][0])
+        await answering.save_answer(abandoned, gone, 4, key[4][0])
     assert exc.value.errors == {"attempt": "attempt_closed"}
 
     # Someone else is in the middle of the round right now: the sweep leaves them alone.
     clock.current = now
     busy = await case.contestant(2)
-    in_time = await attempts.start_attempt(busy, case.round_id)
-    await attempts.save_answer(in_time, busy, 1, (await answer_key(in_time))[1][0])
+    in_time = await starting.start_attempt(busy, case.round_id)
+    await answering.save_answer(in_time, busy, 1, (await answer_key(in_time))[1][0])
 
     Queue(keys.QUEUE_SCORING, connection=sync_redis()).enqueue("contest.scoring.jobs.sweep")
     worker()
@@ -105,7 +105,7 @@ async def test_the_sweep_closes_an_abandoned_attempt_at_its_deadline_with_the_an
     assert await async_redis().sismember(keys.ranked(case.round_id), str(abandoned))
     assert (await Attempt.select(Attempt.status).where(Attempt.id == in_time).first())["status"] == "open"
     # The contestant comes back and submits: nothing changes any more.
-    assert (await attempts.submit(abandoned, gone)).first is False
+    assert (await finishing.submit(abandoned, gone)).first is False
     assert await Attempt.select().where(Attempt.id == abandoned).first() == row
     assert await transitions([abandoned, in_time]) == {(abandoned, "submitted"): 1, (abandoned, "scored"): 1}
 
@@ -113,13 +113,13 @@ async def test_the_sweep_closes_an_abandoned_attempt_at_its_deadline_with_the_an
 async def test_a_late_submit_racing_the_sweep_closes_each_attempt_once_at_its_deadline(new_round, clock, transitions) -> None:
     case = await new_round(per_topic=1, time_limit=120)
     people = [await case.contestant(n) for n in range(10)]
-    started = {await attempts.start_attempt(me, case.round_id): me for me in people}
+    started = {await starting.start_attempt(me, case.round_id): me for me in people}
     deadline = clock.current + timedelta(seconds=120)
     clock.current = deadline + _grace() + timedelta(seconds=1)
     # Every contestant taps submit at the instant the sweep closes their attempt.
     outcomes = await asyncio.gather(
-        *(attempts.submit(a, me) for a, me in started.items()),
-        *(attempts.close_expired(clock.current, me) for me in started.values()),
+        *(finishing.submit(a, me) for a, me in started.items()),
+        *(finishing.close_expired(clock.current, me) for me in started.values()),
     )
     submits, closes = outcomes[: len(started)], outcomes[len(started) :]
     assert sum(s.first for s in submits) + sum(closes) == len(started)  # type: ignore[union-attr,arg-type]

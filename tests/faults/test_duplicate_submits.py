@@ -11,7 +11,7 @@ from rq import Queue
 
 from contest import keys
 from contest.api.auth import issue
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.attempts.tables import Attempt
 from contest.leaderboard.rebuild import check_round
 from contest.redis import async_redis, sync_redis
@@ -29,7 +29,7 @@ async def test_ten_thousand_duplicate_submits_are_one_submit_and_one_scoring_per
     taking: dict[int, tuple[int, int]] = {}  # attempt -> (contestant, correct)
     for n in range(PEOPLE):
         me = await case.contestant(n, HAI_PHONG_COMMUNES[n % 2])
-        attempt_id = await attempts.start_attempt(me, case.round_id)
+        attempt_id = await starting.start_attempt(me, case.round_id)
         await answer(attempt_id, me, n % 5)
         taking[attempt_id] = (me, n % 5)
     ids = list(taking)
@@ -42,7 +42,7 @@ async def test_ten_thousand_duplicate_submits_are_one_submit_and_one_scoring_per
 
     async def through_service(attempt_id: int) -> tuple[int, bool]:
         async with gate:
-            done = await attempts.submit(attempt_id, taking[attempt_id][0])
+            done = await finishing.submit(attempt_id, taking[attempt_id][0])
             if done.first:
                 await kick()  # what both submit routes do
             return attempt_id, done.first

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.leaderboard import scorecode
 from contest.leaderboard.boards import ScoredAttempt, rank_attempts, standing, top
 from contest.redis import async_redis
@@ -53,10 +53,10 @@ async def test_the_best_attempt_counts_and_a_worse_one_changes_nothing(new_round
     me = await case.contestant(1)
     results = []
     for correct in (5, 3, 7):
-        attempt_id = await attempts.start_attempt(me, case.round_id)
+        attempt_id = await starting.start_attempt(me, case.round_id)
         await answer(attempt_id, me, correct)
         clock.advance(seconds=30)
-        await attempts.submit(attempt_id, me)
+        await finishing.submit(attempt_id, me)
         await kick()
         worker()
         results.append((await standing(async_redis(), case.round_id, me, 11560)).correct)
@@ -70,9 +70,9 @@ async def test_ranks_overall_and_in_the_commune(new_round, clock, worker) -> Non
     ids = {}
     for n, commune, correct in people:
         me = await case.contestant(n, commune)
-        attempt_id = await attempts.start_attempt(me, case.round_id)
+        attempt_id = await starting.start_attempt(me, case.round_id)
         await answer(attempt_id, me, correct)
-        await attempts.submit(attempt_id, me)
+        await finishing.submit(attempt_id, me)
         ids[n] = me
     await kick()
     worker()
@@ -87,9 +87,9 @@ async def test_boards_rebuild_from_postgresql(new_round, worker) -> None:
 
     case = await new_round()
     me = await case.contestant(1)
-    attempt_id = await attempts.start_attempt(me, case.round_id)
+    attempt_id = await starting.start_attempt(me, case.round_id)
     await answer(attempt_id, me, 3)
-    await attempts.submit(attempt_id, me)
+    await finishing.submit(attempt_id, me)
     await kick()
     worker()
     r = async_redis()
@@ -111,9 +111,9 @@ async def test_the_public_board_masks_phones_and_counts_people_per_commune(clien
     case = await new_round()
     for n, commune in ((1, HAI_PHONG_COMMUNES[0]), (2, HAI_PHONG_COMMUNES[1]), (3, HAI_PHONG_COMMUNES[1])):
         me = await case.contestant(n, commune)
-        attempt_id = await attempts.start_attempt(me, case.round_id)
+        attempt_id = await starting.start_attempt(me, case.round_id)
         await answer(attempt_id, me, n)
-        await attempts.submit(attempt_id, me)
+        await finishing.submit(attempt_id, me)
     await kick()
     worker()
     page = await client.get(f"/rounds/{case.round_id}/board")

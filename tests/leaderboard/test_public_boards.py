@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from contest import keys
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.contests.tables import Round
 from contest.leaderboard.boards import ScoredAttempt, group_participation, place_on, rank_attempts, top_and_rank
 from contest.leaderboard.scope import round_scope
@@ -30,9 +30,9 @@ async def person(case: RoundCase, n: int, group: str = "citizens", commune: int 
 
 
 async def take(round_id: int, contestant_id: int, correct: int) -> None:
-    attempt_id = await attempts.start_attempt(contestant_id, round_id)
+    attempt_id = await starting.start_attempt(contestant_id, round_id)
     await answer(attempt_id, contestant_id, correct)
-    await attempts.submit(attempt_id, contestant_id)
+    await finishing.submit(attempt_id, contestant_id)
 
 
 async def second_round(case: RoundCase, now) -> int:  # type: ignore[no-untyped-def]

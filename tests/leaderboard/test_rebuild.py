@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from contest import keys
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.leaderboard.rebuild import check_contest, check_round, rebuild, rebuild_round
 from contest.redis import async_redis
 from contest.scoring.queue import kick
@@ -40,10 +40,10 @@ async def scored_round(new_round, clock, worker) -> tuple[RoundCase, dict[int, i
         me = await case.contestant(n, commune)
         people[n] = me
         for correct in results:
-            attempt_id = await attempts.start_attempt(me, case.round_id)
+            attempt_id = await starting.start_attempt(me, case.round_id)
             await answer(attempt_id, me, correct)
             clock.advance(seconds=20 + n)
-            await attempts.submit(attempt_id, me)
+            await finishing.submit(attempt_id, me)
     await kick()
     worker()
     return case, people

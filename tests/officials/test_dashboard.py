@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import openpyxl
 
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.officials.chart import bar_chart
 from contest.people.tables import Commune
 from contest.scoring.queue import kick
@@ -24,9 +24,9 @@ def _vietnam_morning(clock) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _took_part(case, contestant: int, correct: int) -> int:  # type: ignore[no-untyped-def]
-    attempt_id = await attempts.start_attempt(contestant, case.round_id)
+    attempt_id = await starting.start_attempt(contestant, case.round_id)
     await answer(attempt_id, contestant, correct)
-    await attempts.submit(attempt_id, contestant)
+    await finishing.submit(attempt_id, contestant)
     return attempt_id
 
 

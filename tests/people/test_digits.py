@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from contest.attempts.service import parse_prediction
+from contest.attempts.answering import parse_prediction
 from contest.digits import read_int
 from contest.i18n import InputError
 from tests.test_journey import register_by_form

@@ -16,7 +16,7 @@ import pytest
 from rq import Queue
 
 from contest import keys
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.certificates.tables import Certificate
 from contest.contests.tables import Contest, Round
 from contest.demo import TOPICS
@@ -52,9 +52,9 @@ async def person(case: RoundCase, n: int, name: str, commune: int = A, phone: st
 
 
 async def take(case: RoundCase, who: int, correct: int) -> None:
-    attempt_id = await attempts.start_attempt(who, case.round_id)
+    attempt_id = await starting.start_attempt(who, case.round_id)
     await answer(attempt_id, who, correct)
-    await attempts.submit(attempt_id, who)
+    await finishing.submit(attempt_id, who)
 
 
 def form(case: RoundCase, csrf: str, n: int, **extra: str) -> dict:
@@ -421,5 +421,5 @@ async def test_an_erased_registration_takes_no_more_attempts_while_the_round_is_
     assert await erase_contestants([who]) == 1
     assert await erase_contestants([who]) == 0  # already anonymised: nothing to do
     with pytest.raises(InputError) as refused:
-        await attempts.start_attempt(who, case.round_id)
+        await starting.start_attempt(who, case.round_id)
     assert refused.value.errors == {"round": "round_not_open"}

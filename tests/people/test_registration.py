@@ -1,6 +1,6 @@
 import pytest
 
-from contest.attempts import service as attempts
+from contest.attempts import starting
 from contest.i18n import InputError
 from contest.people.phone import mask_phone, normalise_phone
 from contest.people.service import Registration, identify, register
@@ -125,7 +125,7 @@ async def test_ticked_communes_narrow_their_province_in_the_form_the_api_and_at_
     )  # fmt: skip
     assert sent.status_code == 422 and "không thuộc phạm vi cuộc thi" in sent.json()["errors"]["commune"]
     with pytest.raises(InputError) as late:
-        await attempts.start_attempt(early, case.round_id)
+        await starting.start_attempt(early, case.round_id)
     assert late.value.errors == {"round": "not_eligible_place"}
     assert "phạm vi cuộc thi" in late.value.messages("vi")["round"]
 

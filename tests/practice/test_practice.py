@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import redis.asyncio as aioredis
 
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.attempts.tables import Attempt
 from contest.contests.tables import Contest, Round
 from contest.practice import service
@@ -206,9 +206,9 @@ async def test_practice_never_touches_attempts_scores_or_boards(client, clock, a
     # A real contest with a scored attempt on its boards.
     case = await new_round()
     person = await case.contestant(1)
-    attempt = await attempts.start_attempt(person, case.round_id)
+    attempt = await starting.start_attempt(person, case.round_id)
     await answer(attempt, person, 2)
-    await attempts.submit(attempt, person)
+    await finishing.submit(attempt, person)
     await kick()
     worker()
     set_id, slug, ids = await published_set(client, clock, count=2, per_run=2)
@@ -268,7 +268,7 @@ async def test_a_live_rounds_question_never_reaches_practice_or_flashcards_until
     drawn: list[int] = []
     for n in range(1, 7):
         person = await case.contestant(n)
-        attempt = await attempts.start_attempt(person, round_id)
+        attempt = await starting.start_attempt(person, round_id)
         drawn += [r["question"] for r in await Attempt.raw("SELECT question FROM attempt_item WHERE attempt = {}", attempt)]
     assert practice_q not in drawn and set(drawn) <= set(live)
     in_round = drawn[0]

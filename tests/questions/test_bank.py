@@ -9,6 +9,7 @@ import uuid
 
 from PIL import Image
 
+from contest.attempts import answering, finishing, starting
 from contest.attempts import service as attempts
 from contest.attempts.tables import Attempt, AttemptItem
 from contest.contests.tables import Contest
@@ -190,11 +191,11 @@ async def test_editing_a_question_already_drawn_leaves_that_attempt_scored_on_th
     case = await new_round()
     await Contest.update({Contest.quotas: json.dumps({slug: 1})}).where(Contest.id == case.contest_id)
     me = await case.contestant(1)
-    attempt_id = await attempts.start_attempt(me, case.round_id)
+    attempt_id = await starting.start_attempt(me, case.round_id)
     item = await AttemptItem.select().where(AttemptItem.attempt == attempt_id).first()
     assert item["question"] == qid
     old_right = (await Option.select(Option.id).where((Option.question == qid) & (Option.is_correct.eq(True))).first())["id"]
-    await attempts.save_answer(attempt_id, me, 1, old_right)
+    await answering.save_answer(attempt_id, me, 1, old_right)
 
     csrf = await _organiser(client)
     form = await client.get(f"/staff/questions/{qid}/edit")
@@ -212,7 +213,7 @@ async def test_editing_a_question_already_drawn_leaves_that_attempt_scored_on_th
         False,
     ]
 
-    await attempts.submit(attempt_id, me)
+    await finishing.submit(attempt_id, me)
     await kick()
     worker()
     scored = await Attempt.select().where(Attempt.id == attempt_id).first()
@@ -220,9 +221,9 @@ async def test_editing_a_question_already_drawn_leaves_that_attempt_scored_on_th
     view = await attempts.attempt_view(attempt_id, me)
     assert view.items[0].text == old["text"]  # the wording it was given
 
-    attempts._bank_cache.clear()  # draws cache the bank for 30 s; skip the wait
+    starting._bank_cache.clear()  # draws cache the bank for 30 s; skip the wait
     other = await case.contestant(2)
-    fresh = await attempts.start_attempt(other, case.round_id)
+    fresh = await starting.start_attempt(other, case.round_id)
     assert (await AttemptItem.select().where(AttemptItem.attempt == fresh).first())["question"] == new_id
     detail = await client.get(f"/staff/questions/{qid}")
     assert f"/staff/questions/{new_id}" in detail.text and "phiên bản mới" in detail.text

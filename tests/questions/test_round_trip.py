@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 from PIL import Image
 
-from contest.attempts import service as attempts
+from contest.attempts import starting
 from contest.attempts.tables import AttemptItem
 from contest.contests.tables import Contest
 from contest.questions import export, transfer
@@ -52,7 +52,7 @@ async def test_an_export_edited_in_two_rows_changes_exactly_those_two_questions(
     case = await new_round()
     await Contest.update({Contest.quotas: json.dumps({slug: 1})}).where(Contest.id == case.contest_id)
     me = await case.contestant(1)
-    attempt_id = await attempts.start_attempt(me, case.round_id)
+    attempt_id = await starting.start_attempt(me, case.round_id)
     drawn = (await AttemptItem.select().where(AttemptItem.attempt == attempt_id).first())["question"]
     before = {q["id"]: q for q in await questions_of(slug)}
     spare = next(qid for qid in before if qid != drawn)

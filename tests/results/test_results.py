@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from contest.attempts import service as attempts
+from contest.attempts import answering, finishing, starting
 from contest.contests.tables import Contest, Round
 from contest.i18n import InputError
 from contest.results import service
@@ -30,7 +30,7 @@ async def _organiser():  # type: ignore[no-untyped-def]
 
 
 async def _start(case, who: int) -> int:  # type: ignore[no-untyped-def]
-    return await attempts.start_attempt(who, case.round_id)
+    return await starting.start_attempt(who, case.round_id)
 
 
 async def _take(case, clock, who: int, correct: int, prediction: int | None = None, seconds: float = 60) -> int:  # type: ignore[no-untyped-def]
@@ -38,9 +38,9 @@ async def _take(case, clock, who: int, correct: int, prediction: int | None = No
     attempt_id = await _start(case, who)
     await answer(attempt_id, who, correct)
     if prediction is not None:
-        await attempts.save_prediction(attempt_id, who, prediction)
+        await answering.save_prediction(attempt_id, who, prediction)
     clock.advance(seconds=seconds)
-    assert (await attempts.submit(attempt_id, who)).first
+    assert (await finishing.submit(attempt_id, who)).first
     return attempt_id
 
 
@@ -83,17 +83,17 @@ async def test_the_full_tie_order_puts_the_closer_prediction_before_the_faster_t
     a4 = await _start(case, c[4])
     for attempt_id, who in ((a3, c[3]), (a4, c[4])):
         await answer(attempt_id, who, 3)
-        await attempts.save_prediction(attempt_id, who, 3)  # gap 4, like c2, but faster: 40 s each
+        await answering.save_prediction(attempt_id, who, 3)  # gap 4, like c2, but faster: 40 s each
     clock.advance(seconds=30)
-    await attempts.submit(a3, c[3])
+    await finishing.submit(a3, c[3])
     clock.advance(seconds=10)
-    await attempts.submit(a4, c[4])  # same gap, same time, submitted later
+    await finishing.submit(a4, c[4])  # same gap, same time, submitted later
     a6, a7 = await _start(case, c[6]), await _start(case, c[7])
     await answer(a6, c[6], 3)
     await answer(a7, c[7], 3)
     clock.advance(seconds=20)
-    await attempts.submit(a6, c[6])
-    await attempts.submit(a7, c[7])  # identical on every key to c6: they share a rank
+    await finishing.submit(a6, c[6])
+    await finishing.submit(a7, c[7])  # identical on every key to c6: they share a rank
     clock.advance(hours=2)
 
     assert await service.compute_results(await _organiser(), case.round_id) == 7

@@ -4,6 +4,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from contest.attempts import service as attempts
+from contest.attempts import starting
 from contest.attempts.tables import Attempt
 from contest.scoring.queue import scoring_queue
 from contest.settings import get_settings
@@ -15,7 +16,7 @@ async def test_an_attempt_nobody_submits_is_scored_within_grace_and_two_seconds_
     clock.current = datetime.now(UTC) - timedelta(seconds=60 + grace + 1)
     case = await new_round(per_topic=1, time_limit=60)
     me = await case.contestant(1)
-    attempt_id = await attempts.start_attempt(me, case.round_id)
+    attempt_id = await starting.start_attempt(me, case.round_id)
     deadline = (await attempts.attempt_view(attempt_id, me, with_items=False)).deadline
 
     registry = scoring_queue().scheduled_job_registry
@@ -34,7 +35,7 @@ async def test_one_auto_submit_job_serves_every_deadline_in_the_same_second(new_
     case = await new_round(per_topic=1, time_limit=600)
     registry = scoring_queue().scheduled_job_registry
     for n in range(1, 4):
-        await attempts.start_attempt(await case.contestant(n), case.round_id)
+        await starting.start_attempt(await case.contestant(n), case.round_id)
     due = int((clock.current + timedelta(seconds=600 + get_settings().contest.grace_seconds)).timestamp()) + 1
     ours = [j for j in registry.get_job_ids() if j.startswith("auto-submit-") and abs(int(j.rsplit("-", 1)[1]) - due) <= 1]
     assert ours == [f"auto-submit-{due}"]

@@ -6,7 +6,7 @@ import sys
 import time
 
 from contest import keys
-from contest.attempts import service as attempts
+from contest.attempts import finishing, starting
 from contest.attempts.tables import Attempt
 from contest.redis import async_redis
 from contest.scoring.queue import kick
@@ -17,9 +17,9 @@ from tests.processes import kill_tree
 
 async def _submitted(case, n: int, correct: int) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     me = await case.contestant(n)
-    attempt_id = await attempts.start_attempt(me, case.round_id)
+    attempt_id = await starting.start_attempt(me, case.round_id)
     await answer(attempt_id, me, correct)
-    await attempts.submit(attempt_id, me)
+    await finishing.submit(attempt_id, me)
     return me, attempt_id
 
 
@@ -36,8 +36,8 @@ async def test_a_worker_scores_submitted_attempts_against_the_server_side_key(ne
 async def test_unanswered_questions_score_nothing(new_round, worker) -> None:
     case = await new_round()
     me = await case.contestant(1)
-    attempt_id = await attempts.start_attempt(me, case.round_id)
-    await attempts.submit(attempt_id, me)
+    attempt_id = await starting.start_attempt(me, case.round_id)
+    await finishing.submit(attempt_id, me)
     await kick()
     worker()
     row = await Attempt.select().where(Attempt.id == attempt_id).first()
@@ -47,10 +47,10 @@ async def test_unanswered_questions_score_nothing(new_round, worker) -> None:
 async def test_an_auto_submitted_attempt_is_scored_by_the_sweep(new_round, clock, worker) -> None:
     case = await new_round(time_limit=120)
     me = await case.contestant(1)
-    attempt_id = await attempts.start_attempt(me, case.round_id)
+    attempt_id = await starting.start_attempt(me, case.round_id)
     await answer(attempt_id, me, 3)
     clock.advance(seconds=200)
-    await attempts.close_expired()
+    await finishing.close_expired()
     from contest.scoring.queue import scoring_queue
 
     scoring_queue().enqueue("contest.scoring.jobs.sweep")

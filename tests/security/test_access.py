@@ -144,9 +144,9 @@ async def test_another_contestants_token_cannot_read_answer_or_submit_an_attempt
 async def test_another_contestants_browser_cannot_reach_an_attempt_page(client, app, new_round) -> None:
     case = await new_round()
     alice = await case.contestant(1)
-    from contest.attempts import service as attempts
+    from contest.attempts import starting
 
-    a = await attempts.start_attempt(alice, case.round_id)
+    a = await starting.start_attempt(alice, case.round_id)
     key = await answer_key(a)
     before = await attempt_state(a)
     bob_id = await case.contestant(2)

@@ -44,7 +44,7 @@ def _request_args(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 async def test_no_generated_api_request_gets_a_server_error(client, new_round) -> None:
     from contest.api.auth import issue
-    from contest.attempts.service import start_attempt
+    from contest.attempts.starting import start_attempt
     from contest.redis import async_redis
 
     # A contestant with a token and an open attempt: half the valid cases aim at them, to get past 401s and 404s.
