@@ -40,7 +40,7 @@ from pathlib import Path
 
 from litestar import Litestar
 
-from contest.cli import SERVER, SERVERS
+from contest.commands.processes import SERVER, SERVERS
 from loadtests.bench_requests import _free_port, start_web
 from loadtests.bench_scoring import (
     Services,

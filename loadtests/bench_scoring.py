@@ -97,7 +97,7 @@ def bench_services(name: str) -> Iterator[Services]:
         from contest.settings import get_settings
 
         get_settings.cache_clear()
-        from contest.cli import demo, migrate
+        from contest.commands.processes import demo, migrate
 
         migrate()
         demo()

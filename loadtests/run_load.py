@@ -706,7 +706,7 @@ def main(argv: list[str] | None = None) -> int:
             from contest.settings import get_settings
 
             get_settings.cache_clear()
-            from contest.cli import demo, migrate
+            from contest.commands.processes import demo, migrate
 
             with (out / "logs" / "setup.log").open("w") as setup, contextlib.redirect_stdout(setup):
                 migrate()

@@ -45,7 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
     import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
-    from contest.cli import demo, migrate
+    from contest.commands.processes import demo, migrate
 
     migrate()
     demo()

@@ -250,6 +250,7 @@ def test_every_message_of_the_templates_has_an_english_translation() -> None:
     method_map = [
         ("contest/formatting.py", "python"),
         ("contest/cli.py", "python"),
+        ("contest/commands/*.py", "python"),
         ("contest/results/service.py", "python"),
         ("contest/officials/service.py", "python"),
         ("contest/certificates/layout.py", "python"),

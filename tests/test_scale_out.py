@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from contest.attempts.tables import Attempt
-from contest.cli import SERVERS
+from contest.commands.processes import SERVERS
 from contest.leaderboard import boards, views
 from contest.leaderboard.rebuild import check_contest, check_round
 from contest.leaderboard.scope import Scope, round_scope
