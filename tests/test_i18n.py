@@ -249,7 +249,6 @@ async def test_staff_pages_in_english_hold_no_vietnamese_but_their_data(client, 
 def test_every_message_of_the_templates_has_an_english_translation() -> None:
     method_map = [
         ("contest/formatting.py", "python"),
-        ("contest/cli.py", "python"),
         ("contest/commands/*.py", "python"),
         ("contest/results/service.py", "python"),
         ("contest/officials/service.py", "python"),
