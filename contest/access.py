@@ -7,12 +7,12 @@ request is one short random id, one header and one log call handed to Litestar's
 from __future__ import annotations
 
 import logging
+import random
 import re
-import secrets
 import time
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, BeforeMessageSendHookHandler, Message, Receive, Scope, Send
 
 logger = logging.getLogger("contest.access")
 
@@ -33,17 +33,24 @@ def request_id(scope: Scope | Any) -> str:
     return str((state or {}).get(REQUEST_ID, "-"))
 
 
-class AccessLog:
-    """ASGI wrapper: an X-Request-ID on every response, `method path status ms id` in the log, HEAD as GET."""
+# What every response start passes through (the security headers): one send wrapper for all, not one per concern.
+StartHook = BeforeMessageSendHookHandler
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class AccessLog:
+    """ASGI wrapper: an X-Request-ID on every response, `method path status ms id` in the log, HEAD as GET, and
+    the `on_start` hook (the security headers) on every response's start."""
+
+    def __init__(self, app: ASGIApp, on_start: StartHook | None = None) -> None:
         self.app = app
+        self.on_start = on_start
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = secrets.token_hex(6)
+        # An id to find a request's lines by, not a secret: no system call per request (secrets would make one).
+        rid = f"{random.getrandbits(48):012x}"
         scope.setdefault("state", {})[REQUEST_ID] = rid  # type: ignore[typeddict-item]
         method, path = scope["method"], scope["path"]  # type: ignore[typeddict-item]
         head = method == "HEAD"
@@ -53,12 +60,15 @@ class AccessLog:
             scope = {**scope, "method": "GET"}  # type: ignore[assignment]
         status = 500
         started = time.perf_counter()
+        on_start = self.on_start
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid.encode())]
+                if on_start is not None:
+                    await on_start(message, scope)  # type: ignore[misc]
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}  # type: ignore[typeddict-item]
             await send(message)

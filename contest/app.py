@@ -251,7 +251,6 @@ def create_app(**overrides: Any) -> Litestar:
         request_class=ContestRequest,
         # Unhandled errors are logged once, by errors.server_error, with the request id.
         logging_config=LoggingConfig(log_exceptions="never"),
-        before_send=[security_headers(hsts=settings.web.hsts)],
         # The result pages' held requests wait on the worker's word through Redis pub/sub (attempts.push).
         plugins=[push.channels_plugin()],
         on_startup=[_open_pool],
@@ -259,5 +258,6 @@ def create_app(**overrides: Any) -> Litestar:
         debug=settings.web.debug,
         **overrides,
     )
-    app.asgi_handler = AccessLog(app.asgi_handler)  # router included: every request is logged, 404s too
+    # Router included: every request is logged and gets the security headers, 404s too.
+    app.asgi_handler = AccessLog(app.asgi_handler, on_start=security_headers(hsts=settings.web.hsts))
     return app

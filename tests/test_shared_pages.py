@@ -43,6 +43,12 @@ def public_urls(case) -> list[str]:  # type: ignore[no-untyped-def]
         f"/api/v1/contests/{c}",
         f"/api/v1/rounds/{r}/board",
         f"/api/v1/contests/{c}/board",
+        # What registration reads, by everyone at an opening: the commune lists and the privacy notice.
+        f"/communes?province=31&contest={c}",
+        "/api/v1/privacy",
+        "/api/v1/provinces/31/communes",
+        f"/api/v1/contests/{c}/provinces",
+        f"/api/v1/contests/{c}/provinces/31/communes",
     ]
 
 

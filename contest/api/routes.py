@@ -140,22 +140,22 @@ class PublicApi(Controller):
     async def get_contest(self, slug: str) -> ContestOut:
         return _contest_out(await _contest(slug))
 
-    @get("/privacy", responses=PUBLIC_ERRORS)
+    @get("/privacy", responses=PUBLIC_ERRORS, opt=SHARED)
     async def privacy(self) -> PrivacyOut:
         """The personal data notice (Law 91/2025/QH15) to show before registering, and its version to send back."""
         return PrivacyOut(consent_version(), "/privacy")
 
-    @get("/provinces/{province:int}/communes", responses=PUBLIC_ERRORS)
+    @get("/provinces/{province:int}/communes", responses=PUBLIC_ERRORS, opt=SHARED)
     async def communes(self, province: PathId) -> list[CommuneOut]:
         return [CommuneOut(c["code"], c["name"]) for c in await people.communes_of(province)]
 
-    @get("/contests/{slug:str}/provinces", responses=PUBLIC_ERRORS)
+    @get("/contests/{slug:str}/provinces", responses=PUBLIC_ERRORS, opt=SHARED)
     async def contest_provinces(self, slug: str) -> list[ProvinceOut]:
         """The provinces with a commune this contest admits: the only ones a registration may name."""
         info = await _contest(slug)
         return [ProvinceOut(p["code"], p["name"]) for p in await people.provinces(info.id)]
 
-    @get("/contests/{slug:str}/provinces/{province:int}/communes", responses=PUBLIC_ERRORS)
+    @get("/contests/{slug:str}/provinces/{province:int}/communes", responses=PUBLIC_ERRORS, opt=SHARED)
     async def contest_communes(self, slug: str, province: PathId) -> list[CommuneOut]:
         """The communes of a province this contest admits (a ticked commune narrows its province)."""
         info = await _contest(slug)

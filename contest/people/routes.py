@@ -16,6 +16,7 @@ from contest.people import service
 from contest.people.privacy import consent_version, retention_days
 from contest.people.service import Registration
 from contest.ratelimit import limit
+from contest.shared import SHARED
 from contest.web import LANG_COOKIE, errors_of, lang_of, page
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -23,7 +24,7 @@ LANG_MAX_AGE = 60 * 60 * 24 * 365  # a reader's language is kept across visits
 
 
 class PeopleController(Controller):
-    @get("/communes", name="communes")
+    @get("/communes", name="communes", opt=SHARED)
     async def communes(self, province: str = "", contest: str = "") -> Template:
         """The commune options of a province; with a contest's slug, only the communes that contest admits."""
         # "– Chọn tỉnh/thành phố –" sends an empty province: an empty list, not a 400 page swapped into the select.
