@@ -116,9 +116,9 @@ def contest_group_board(contest_id: int, group: str) -> str:
 
 
 def contest_pattern(contest_id: int) -> list[str]:
-    """Patterns matching the contest-wide boards (rebuilt by ranking every round of the contest again)."""
+    """Patterns matching the contest-wide boards and counters (rebuilt by ranking every round of the contest again)."""
     tag = _contest(contest_id)
-    return [f"cboard:{tag}", f"cboard:{tag}:*", f"boardcache:{tag}:*"]
+    return [f"cboard:{tag}", f"cboard:{tag}:*", f"part:{tag}:*", f"ranked:{tag}", f"boardcache:{tag}:*"]
 
 
 def board_fragment(scope: str, view: str) -> str:
@@ -136,9 +136,34 @@ def shared_page_lock(key: str) -> str:
     return f"lock:{key}"
 
 
-def collective(scope: str) -> str:
-    """String, a minute: the collective rankings (communes and groups) of a scope, as JSON."""
-    return f"boardcache:{{{scope}}}:collective"
+# Participation counters of a scope (a round, tag "12", or a contest, tag "c3"), kept as attempts are ranked and
+# people register (leaderboard.counters). A field "commune|group" is one commune's contestants of one group.
+PAIR_PEOPLE = "cgpeople"
+"""Hash: "commune|group" -> people with a counted attempt in the scope."""
+PAIR_ATTEMPTS = "cgattempts"
+"""Hash: "commune|group" -> counted attempts."""
+PAIR_BEST = "cgbest"
+"""Hash: "commune|group" -> sum of each person's best correct answers (an average is this over the people)."""
+BEST = "best"
+"""Hash: contestant id -> their best correct answers in the scope (whether and how much a new attempt adds)."""
+REGISTERED = "registered"
+"""Hash (contests only): "commune|group" -> registered contestants (previews aside)."""
+DAY_PEOPLE = "daypeople"
+"""Hash (contests only): "day|commune" -> people with a counted attempt started that day (Vietnam time)."""
+DAY_ATTEMPTS = "dayattempts"
+"""Hash (contests only): "day|commune" -> counted attempts started that day."""
+DAY_SEEN = "dayseen"
+"""Set (contests only): "day|contestant" already counted among that day's people."""
+
+
+def tally(scope: str, measure: str) -> str:
+    """One participation counter of a scope ("12" a round, "c3" a contest): `part:{12}:cgpeople`."""
+    return f"part:{{{scope}}}:{measure}"
+
+
+def contest_ranked(contest_id: int) -> str:
+    """Set of attempt ids already counted in the contest's counters (idempotent, like `ranked`)."""
+    return f"ranked:{_contest(contest_id)}"
 
 
 # RQ queues, named by what they serve. Every worker listens to all of them in the order of QUEUES, so a job on a later

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from contest import keys
-from contest.leaderboard import scorecode
+from contest.leaderboard import counters, scorecode
 
 # Count an attempt once: the ranked set says whether it was counted before, so a replay changes nothing.
 # ZADD GT keeps a person's best attempt. The contestant's group boards and counters come with the
 # commune's. Every key is the round's (one hash tag, one cluster slot: see keys). A round whose boards hold its
 # published order (scores below zero, see scorecode.encode_final) takes nothing more: its results are frozen.
-_RANK_LUA = """
+# The round's participation counters per "commune|group" move in the same script (leaderboard.counters).
+_RANK_LUA = (
+    counters.COUNT_LUA
+    + """
 local low = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 if low[2] and tonumber(low[2]) < 0 then return 0 end
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
@@ -32,8 +35,10 @@ if ARGV[5] ~= '' then
   if new then redis.call('HINCRBY', KEYS[7], ARGV[5], 1) end
   redis.call('ZADD', KEYS[6], 'GT', ARGV[3], ARGV[2])
 end
+count(9, ARGV[2], ARGV[7], ARGV[6])
 return 1
 """
+)
 
 # The best n, the member's score, how many are strictly better (equal results share a rank) and the size:
 # one round trip for "top 20 + my rank".
@@ -59,6 +64,8 @@ class ScoredAttempt:
     # The contestant's group ("" leaves the group boards alone) and the round's contest (0: no contest boards).
     group: str = ""
     contest_id: int = 0
+    # The day it was started in Vietnam ("2026-12-04"), for the contest's per-day counters.
+    day: str = ""
 
     @property
     def score(self) -> int:
@@ -84,18 +91,17 @@ async def rank_attempts(r: aioredis.Redis, attempts: list[ScoredAttempt]) -> int
                     keys.group_board(a.round_id, a.group),
                     keys.group_people(a.round_id),
                     keys.group_attempts(a.round_id),
+                    *counters.round_tally_keys(a.round_id),
                 ],
-                args=[a.attempt_id, a.contestant_id, a.score, a.commune, a.group],
+                args=[a.attempt_id, a.contestant_id, a.score, a.commune, a.group, a.correct, counters.pair(a.commune, a.group)],
                 client=pipe,
             )
             if a.contest_id:
-                # The contest-wide boards keep the best over every round: each result is final once scored, so
-                # these run on every replay (a retry after a failure here puts back what the ranked set skips).
-                best = {str(a.contestant_id): a.score}
-                pipe.zadd(keys.contest_board(a.contest_id), best, gt=True)
-                pipe.zadd(keys.contest_commune_board(a.contest_id, a.commune), best, gt=True)
-                if a.group:
-                    pipe.zadd(keys.contest_group_board(a.contest_id, a.group), best, gt=True)
+                # The contest-wide boards and counters: another hash tag, so another script (see keys).
+                contest = counters.ContestCount(
+                    a.attempt_id, a.contest_id, a.contestant_id, a.commune, a.group, a.correct, a.score, a.day
+                )
+                await counters.queue_contest_count(r, pipe, contest)
         results = await pipe.execute()
     return sum(int(results[i]) for i in counted)
 

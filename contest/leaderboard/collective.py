@@ -1,50 +1,35 @@
 """Collective rankings: communes and contestant groups by participants, attempts, average best score,
 participants per 1,000 inhabitants (the populations come from `leaderboard.population`) and coverage.
 
-Counted in PostgreSQL (the truth: the average of best scores is not on the Redis boards) and shared by
-every viewer for a minute through Redis.
+Read from the participation counters in Redis (leaderboard.counters: per "commune|group", kept as attempts are
+ranked), never recounted per view; `count_collective` makes the same rankings from a recount in PostgreSQL
+(leaderboard.recount), which certificates award from and which `contest leaderboards check` keeps equal.
+A person disqualified in a round counts there no more once its results are published, as on the boards.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from contest import db, keys
 from contest.contests.tables import COLLECTIVE_SORTS, IN_AREA
-from contest.db import engine
+from contest.leaderboard import counters, recount
 from contest.leaderboard.scope import Scope
 from contest.people.tables import GROUPS
 from contest.redis import async_redis
 
-CACHE_SECONDS = 60
-
-# Per contestant of the scope: their scored attempts and their best result; then per commune and per group.
-# A contest's scope is every round of it, so a contestant's best is their best over the rounds. Once a round's
-# results are published, a person disqualified in it counts there no more, as on the boards (leaderboard.final).
-_BEST_SQL = """
-WITH best AS (
-    SELECT a.contestant, count(*) AS attempts, max(a.correct) AS best
-    FROM attempt a JOIN round r ON r.id = a.round
-    WHERE a.round = ANY($1::int[]) AND a.status = 'scored' AND NOT a.preview
-      AND NOT EXISTS (SELECT 1 FROM round_result rr WHERE rr.round = a.round AND rr.contestant = a.contestant
-                      AND rr.disqualified AND r.results_published_at IS NOT NULL)
-    GROUP BY a.contestant)
-SELECT p.commune, p."group", count(*) AS people, sum(b.attempts)::bigint AS attempts, sum(b.best)::bigint AS best_sum
-FROM best b JOIN contestant p ON p.id = b.contestant
-GROUP BY p.commune, p."group"
-"""
-
-# The contest's eligible area (people.service.IN_AREA), else every commune of the provinces its contestants come from.
+# The contest's eligible area (people.service.IN_AREA), else every commune of the provinces its contestants come from
+# (the communes with registrations, $2, from the counters).
 _AREA_SQL = f"""
 SELECT m.code, m.name, m.population FROM commune m JOIN contest c ON c.id = $1
 WHERE CASE
     WHEN coalesce(cardinality(c.communes), 0) + coalesce(cardinality(c.provinces), 0) > 0 THEN {IN_AREA}
-    ELSE m.province IN (SELECT DISTINCT x.province FROM contestant p JOIN commune x ON x.code = p.commune
-                        WHERE p.contest = $1)
+    ELSE m.province IN (SELECT x.province FROM commune x WHERE x.code = ANY($2::int[]))
 END
 """
+
+_MEASURES = (keys.PAIR_PEOPLE, keys.PAIR_ATTEMPTS, keys.PAIR_BEST)
 
 
 @dataclass
@@ -84,37 +69,23 @@ class Collective:
         return f"{self.covered}/{self.area}"
 
 
-async def _rounds_of(scope: Scope) -> list[int]:
-    if scope.round_id is not None:
-        return [scope.round_id]
-    rows = await db.raw("SELECT id FROM round WHERE contest = {}", scope.contest_id)
-    return [row["id"] for row in rows]
-
-
-async def count_collective(scope: Scope) -> Collective:
-    """Communes of the area and contestant groups, with their participants, attempts and best scores (uncached)."""
-    conn = await engine().get_new_connection() if engine().pool is None else None
-    try:
-        runner = conn if conn is not None else engine().pool
-        assert runner is not None
-        area = await runner.fetch(_AREA_SQL, scope.contest_id)
-        counted = await runner.fetch(_BEST_SQL, await _rounds_of(scope))
-    finally:
-        if conn is not None:
-            await conn.close()
+async def _assemble(scope: Scope, tally: counters.Tally, registered: list[int]) -> Collective:
+    """The rankings from a scope's counters ("commune|group" -> people, attempts, sum of best results)."""
+    area = await db.fetch(_AREA_SQL, scope.contest_id, registered)
     communes = {row["code"]: CollectiveRow(row["code"], row["name"], population=row["population"]) for row in area}
     groups: dict[str, CollectiveRow] = {}
     covered_by_group: dict[str, set[int]] = {}
-    for row in counted:
-        commune = communes.get(row["commune"])
-        if commune is None:  # a contestant from outside the area (the area changed after registrations)
+    for pair_, people in tally[keys.PAIR_PEOPLE].items():
+        code, slug = counters.split_pair(pair_)
+        commune = communes.get(code)
+        if commune is None or not people:  # a contestant from outside the area (the area changed after registrations)
             continue
-        group = groups.setdefault(row["group"], CollectiveRow(row["group"], row["group"]))
+        group = groups.setdefault(slug, CollectiveRow(slug, slug))
         for target in (commune, group):
-            target.people += row["people"]
-            target.attempts += row["attempts"]
-            target.best_sum += row["best_sum"]
-        covered_by_group.setdefault(row["group"], set()).add(row["commune"])
+            target.people += people
+            target.attempts += tally[keys.PAIR_ATTEMPTS].get(pair_, 0)
+            target.best_sum += tally[keys.PAIR_BEST].get(pair_, 0)
+        covered_by_group.setdefault(slug, set()).add(code)
     for slug, codes in covered_by_group.items():
         groups[slug].communes_covered = len(codes)
     contest_groups = await db.raw("SELECT groups FROM contest WHERE id = {}", scope.contest_id)
@@ -129,21 +100,34 @@ async def count_collective(scope: Scope) -> Collective:
 
 
 async def collective(scope: Scope) -> Collective:
-    """The collective rankings of a round or a contest, shared for a minute by every viewer."""
+    """The collective rankings of a round or a contest, from the counters kept as attempts are ranked."""
     r = async_redis()
-    key = keys.collective(scope.tag)
-    cached = await r.get(key)
-    if cached is not None:
-        data = json.loads(cached)
-        return Collective(
-            [CollectiveRow(**row) for row in data["communes"]],
-            [CollectiveRow(**row) for row in data["groups"]],
-            data["covered"],
-            data["area"],
-        )
-    result = await count_collective(scope)
-    await r.set(key, json.dumps(asdict(result)), ex=CACHE_SECONDS)
-    return result
+    tally = await counters.read(r, scope.tag, _MEASURES)
+    registered = await counters.read(r, f"c{scope.contest_id}", [keys.REGISTERED])
+    return await _assemble(scope, tally, list(counters.by_commune(registered[keys.REGISTERED])))
+
+
+class _Pooled:
+    """The app's pool (db.fetch) where the recount takes a connection."""
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        return await db.fetch(sql, *args)
+
+
+def _hash(found: recount.Expected, key: str) -> dict[str, int]:
+    content = found.get(key, ("hash", {}))[1]
+    return content if isinstance(content, dict) else {}
+
+
+async def count_collective(scope: Scope) -> Collective:
+    """The same rankings recounted in PostgreSQL (the truth the counters must equal)."""
+    contest, _, _ = await recount.expected_contest_counters(_Pooled(), scope.contest_id)
+    found = contest
+    if scope.round_id is not None:
+        found = recount.round_counters(scope.round_id, await recount.round_rows(_Pooled(), scope.round_id))
+    tally = {m: _hash(found, keys.tally(scope.tag, m)) for m in _MEASURES}
+    registered = _hash(contest, keys.tally(f"c{scope.contest_id}", keys.REGISTERED))
+    return await _assemble(scope, tally, list(counters.by_commune(registered)))
 
 
 def ranked(rows: list[CollectiveRow], by: str = "people") -> list[CollectiveRow]:

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 
 from contest import keys
 from contest.leaderboard import scorecode
+from contest.leaderboard.recount import write_contest_counters, write_round_counters
 from contest.redis import async_redis
 from contest.settings import get_settings
 
@@ -88,8 +89,8 @@ def _board_patterns(round_id: int) -> list[str]:
 
 
 async def show_final_order(round_id: int, conn: asyncpg.Connection | None = None) -> None:
-    """After publication (or a reopening): the round's boards and its contest's boards follow the results, and the
-    shared renderings of both are dropped so nobody sees the old order."""
+    """After publication (or a reopening): the round's boards and its contest's boards follow the results, so do the
+    participation counters of both, and the shared renderings of both are dropped so nobody sees the old order."""
     own = conn is None
     conn = conn or await asyncpg.connect(get_settings().db.url)
     try:
@@ -99,6 +100,9 @@ async def show_final_order(round_id: int, conn: asyncpg.Connection | None = None
             await _replace(r, _board_patterns(round_id), await final_boards(conn, round_id))
         contest_patterns = [p for p in keys.contest_pattern(contest_id) if p.startswith("cboard:")]
         await _replace(r, contest_patterns, await contest_boards(conn, contest_id))
+        # The participation counters follow: a person disqualified in a published round counts there no more.
+        await write_round_counters(conn, r, round_id)
+        await write_contest_counters(conn, r, contest_id)
         await drop_renderings(r, round_id, contest_id)
     finally:
         if own:

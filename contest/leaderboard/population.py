@@ -1,5 +1,5 @@
 """Each commune's population, the base of participation rates: imported from an xlsx an organiser fills in from
-a template of every commune. One bad row and nothing is written; an import drops the shared collective rankings."""
+a template of every commune. One bad row and nothing is written."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from typing import Any
 
 import openpyxl
 
-from contest import keys, xlsx
+from contest import xlsx
 from contest.db import engine
 from contest.digits import read_int
 from contest.i18n import DEFAULT, N_, InputError
 from contest.people.tables import Commune
-from contest.redis import async_redis
 from contest.text import fold
 from contest.translations import translations
 
@@ -111,10 +110,6 @@ async def import_population(content: bytes) -> PopulationReport:
         for code, population in updates.items():
             await Commune.update({Commune.population: population}).where(Commune.code == code)
     report.updated = len(updates)
-    # Rates change with the population: drop the shared collective rankings.
-    r = async_redis()
-    async for key in r.scan_iter(match=keys.collective("*"), count=1000):
-        await r.delete(key)
     return report
 
 

@@ -22,20 +22,17 @@ from contest.digits import is_digits
 from contest.leaderboard import scorecode
 from contest.leaderboard.boards import clear_contest, clear_round
 from contest.leaderboard.final import contest_boards, final_boards, published, show_final_order
+from contest.leaderboard.recount import (
+    Expected,
+    add,
+    expected_contest_counters,
+    round_counters,
+    round_rows,
+    write_contest_counters,
+)
 from contest.redis import async_redis
 from contest.scoring.service import rank_ids
 from contest.settings import get_settings
-
-# What the scoring pipeline ranks (see scoring.service._FOR_RANKING_SQL): scored, never previews.
-_RANKABLE_SQL = """
-SELECT a.id, a.round, r.contest, a.contestant, p.commune, p."group", a.correct, a.duration_ms,
-       a.ranked_at IS NOT NULL AS ranked, GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open
-FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN round r ON r.id = a.round
-WHERE {} AND a.status = 'scored' AND NOT a.preview
-ORDER BY a.id
-"""
-_OF_ROUND = _RANKABLE_SQL.format("a.round = $1")
-_OF_CONTEST = _RANKABLE_SQL.format("r.contest = $1")
 
 
 async def _connect() -> asyncpg.Connection:
@@ -83,11 +80,15 @@ async def rebuild_round(round_id: int, chunk: int = 5000, quiet: bool = False) -
 
 
 async def _scored_rounds_and_contests() -> tuple[list[int], list[int]]:
-    """Every round with scored attempts, and the contests they belong to."""
+    """Every round with scored attempts, and the contests they belong to or that have registrations."""
     conn = await _connect()
     try:
         rounds = await rounds_with_scores(conn)
-        rows = await conn.fetch("SELECT DISTINCT contest FROM round WHERE id = ANY($1)", rounds)
+        # Contests with registrations count too (their registration counters), scored or not.
+        rows = await conn.fetch(
+            "SELECT contest FROM round WHERE id = ANY($1) UNION SELECT contest FROM contestant WHERE NOT preview ORDER BY 1",
+            rounds,
+        )
     finally:
         await conn.close()
     return rounds, [row["contest"] for row in rows]
@@ -102,7 +103,15 @@ async def rebuild(round_id: int | None = None, quiet: bool = False) -> list[str]
     r = async_redis()
     for contest_id in contests:
         await clear_contest(r, contest_id)
-    return [await rebuild_round(rid, quiet=quiet) for rid in rounds]
+    lines = [await rebuild_round(rid, quiet=quiet) for rid in rounds]
+    # Ranking again counted every attempt; the recount adds registrations and leaves out the disqualified.
+    conn = await _connect()
+    try:
+        for contest_id in contests:
+            await write_contest_counters(conn, r, contest_id)
+    finally:
+        await conn.close()
+    return lines
 
 
 # --- Checking Redis against PostgreSQL ------------------------------------------------------------
@@ -147,20 +156,10 @@ class RoundCheck:
         return [head, *(f"  {d}" for d in self.differences)]
 
 
-# Every key as PostgreSQL says it should be: ("zset", {member: score}) | ("hash", {field: count}) | ("set", {member}).
-Expected = dict[str, tuple[str, dict[str, int] | set[str]]]
-
-
 def _best(expected: Expected, key: str, member: str, score: int) -> None:
     board = expected.setdefault(key, ("zset", {}))[1]
     assert isinstance(board, dict)
     board[member] = max(board.get(member, score), score)
-
-
-def _count(expected: Expected, key: str, field_: str, by: int = 1) -> None:
-    counts = expected.setdefault(key, ("hash", {}))[1]
-    assert isinstance(counts, dict)
-    counts[field_] = counts.get(field_, 0) + by
 
 
 def _score(row: asyncpg.Record) -> int:
@@ -169,35 +168,28 @@ def _score(row: asyncpg.Record) -> int:
 
 async def expected_round(conn: asyncpg.Connection, round_id: int) -> tuple[Expected, int, int]:
     """What every Redis key of the round should hold; also (scored attempts, of which not yet ranked)."""
-    rows = await conn.fetch(_OF_ROUND, round_id)
-    expected: Expected = {}
-    seen: set[str] = set()
+    rows = await round_rows(conn, round_id)
+    expected: Expected = round_counters(round_id, rows)
     for row in rows:
         member, commune, group = str(row["contestant"]), row["commune"], row["group"] or ""
-        first = member not in seen
-        seen.add(member)
-        expected.setdefault(keys.ranked(round_id), ("set", set()))[1].add(str(row["id"]))  # type: ignore[union-attr]
+        add(expected, keys.ranked(round_id), str(row["id"]))
         _best(expected, keys.board(round_id), member, _score(row))
         _best(expected, keys.commune_board(round_id, commune), member, _score(row))
-        _count(expected, keys.attempts(round_id), str(commune))
-        _count(expected, keys.people(round_id), str(commune), int(first))
         if group:  # the scoring script leaves group boards alone for a contestant without a group
             _best(expected, keys.group_board(round_id, group), member, _score(row))
-            _count(expected, keys.group_attempts(round_id), group)
-            _count(expected, keys.group_people(round_id), group, int(first))
     if await published(conn, round_id):
-        # The published order replaces the provisional boards (the counters and the ranked set stay as scored).
+        # The published order replaces the provisional boards (the ranked set stays as scored).
         expected = {k: v for k, v in expected.items() if not k.startswith("board:")}
         expected.update({key: ("zset", board) for key, board in (await final_boards(conn, round_id)).items()})
     return expected, len(rows), sum(1 for row in rows if not row["ranked"])
 
 
 async def expected_contest(conn: asyncpg.Connection, contest_id: int) -> tuple[Expected, int, int]:
-    """What the contest-wide boards should hold: each person's best over every round of the contest (leaving out
-    the published results of people disqualified in a round)."""
-    rows = await conn.fetch(_OF_CONTEST, contest_id)
-    expected: Expected = {key: ("zset", board) for key, board in (await contest_boards(conn, contest_id)).items()}
-    return expected, len(rows), sum(1 for row in rows if not row["ranked"])
+    """What the contest-wide boards and counters should hold: each person's best over every round of the contest
+    (leaving out the published results of people disqualified in a round), participation and registrations."""
+    expected, scored, unranked = await expected_contest_counters(conn, contest_id)
+    expected.update({key: ("zset", board) for key, board in (await contest_boards(conn, contest_id)).items()})
+    return expected, scored, unranked
 
 
 async def _actual_keys(r: aioredis.Redis, patterns: list[str], skip: str) -> set[str]:

@@ -1,7 +1,11 @@
-"""What commune officials and organisers see of participation: every figure from PostgreSQL, days in Vietnam time.
+"""What commune officials and organisers see of participation, days in Vietnam time.
 
-Someone "took part" when they have a scored attempt that is not an organiser's preview; the day of an attempt is
-the day it was started in Asia/Ho_Chi_Minh.
+The figures (registrations, people, attempts, average best, per day, communes' ranks) come from the contest's
+participation counters in Redis (leaderboard.counters), kept as attempts are ranked and people register, never
+recounted per view; `contest leaderboards check` compares them with PostgreSQL. Someone "took part" when they have a
+scored attempt that is not an organiser's preview and was not disqualified in a round whose results are published;
+the day of an attempt is the day it was started in Asia/Ho_Chi_Minh. The contestant list (personal data, a page at a
+time) is read from PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from contest import clock, db, xlsx
+from contest import clock, db, keys, xlsx
 from contest.clock import VN_TZ
 from contest.i18n import DEFAULT, N_
+from contest.leaderboard import counters
+from contest.redis import async_redis
 from contest.text import composed, fold
 from contest.translations import translations
 
@@ -135,21 +141,33 @@ async def search_communes(text: str, limit: int = 30) -> list[dict]:
     return found[:limit]
 
 
-def _where(commune: int | None) -> tuple[str, list[Any]]:
-    return (" AND p.commune = {}", [commune]) if commune is not None else ("", [])
+_MEASURES = (keys.PAIR_PEOPLE, keys.PAIR_ATTEMPTS, keys.PAIR_BEST, keys.REGISTERED, keys.DAY_PEOPLE, keys.DAY_ATTEMPTS)
 
 
-async def daily(contest_id: int, commune: int | None = None) -> list[DayCount]:
+async def tally(contest_id: int) -> counters.Tally:
+    """The contest's participation counters, in one round trip."""
+    return await counters.read(async_redis(), f"c{contest_id}", _MEASURES)
+
+
+def _of(counts: dict[str, int], commune: int | None) -> int:
+    """A "commune|group" counter summed over one commune's groups, or over everything (commune None)."""
+    return sum(n for f, n in counts.items() if commune is None or counters.split_pair(f)[0] == commune)
+
+
+def _per_day(counts: dict[str, int], commune: int | None) -> dict[date, int]:
+    """A "day|commune" counter per day, for one commune or everywhere."""
+    out: dict[date, int] = {}
+    for f, n in counts.items():
+        day, _, code = f.partition("|")
+        if commune is None or int(code) == commune:
+            out[date.fromisoformat(day)] = out.get(date.fromisoformat(day), 0) + n
+    return out
+
+
+async def daily(contest_id: int, commune: int | None = None, counted: counters.Tally | None = None) -> list[DayCount]:
     """People who took part and attempts, per day of the contest's period up to today (days without anyone included)."""
-    where, args = _where(commune)
-    rows = await db.raw(
-        f"SELECT (a.started_at AT TIME ZONE '{VN_TZ.key}')::date AS day, count(DISTINCT a.contestant) AS people, "
-        f"count(*) AS attempts FROM attempt a JOIN contestant p ON p.id = a.contestant "
-        f"WHERE p.contest = {{}} AND {_COUNTED}{where} GROUP BY 1",
-        contest_id,
-        *args,
-    )
-    counted = {r["day"]: r for r in rows}
+    counted = counted if counted is not None else await tally(contest_id)
+    people, attempts = _per_day(counted[keys.DAY_PEOPLE], commune), _per_day(counted[keys.DAY_ATTEMPTS], commune)
     period = await db.raw(
         f"SELECT (min(opens_at) AT TIME ZONE '{VN_TZ.key}')::date AS first, "
         f"(max(closes_at) AT TIME ZONE '{VN_TZ.key}')::date AS last "
@@ -158,36 +176,31 @@ async def daily(contest_id: int, commune: int | None = None) -> list[DayCount]:
     )
     first, last = period[0]["first"], period[0]["last"]
     end = min(last or today(), today())
-    if counted:  # attempts outside the rounds' window (moved rounds) still show
-        first = min(first or min(counted), min(counted))
-        end = max(end, max(counted))
+    if attempts:  # attempts outside the rounds' window (moved rounds) still show
+        first = min(first or min(attempts), min(attempts))
+        end = max(end, max(attempts))
     if first is None or first > end:
         return []
     first = max(first, end - timedelta(days=MAX_DAYS - 1))
     out = []
     day = first
     while day <= end:
-        row = counted.get(day)
-        out.append(DayCount(day, int(row["people"]) if row else 0, int(row["attempts"]) if row else 0))
+        out.append(DayCount(day, people.get(day, 0), attempts.get(day, 0)))
         day += timedelta(days=1)
     return out
 
 
-async def commune_ranking(contest_id: int, province: int) -> list[CommuneRank]:
+async def commune_ranking(contest_id: int, province: int, counted: counters.Tally | None = None) -> list[CommuneRank]:
     """Every commune of a province by people who took part, most first; equal counts share a rank."""
-    rows = await db.raw(
-        "SELECT m.code, m.name, count(DISTINCT a.contestant) AS people, count(a.id) AS attempts FROM commune m "
-        "LEFT JOIN contestant p ON p.commune = m.code AND p.contest = {} "
-        f"LEFT JOIN attempt a ON a.contestant = p.id AND {_COUNTED} "
-        "WHERE m.province = {} GROUP BY m.code, m.name",
-        contest_id,
-        province,
-    )
-    rows.sort(key=lambda r: (-r["people"], -r["attempts"], fold(r["name"])))
+    counted = counted if counted is not None else await tally(contest_id)
+    people, attempts = counters.by_commune(counted[keys.PAIR_PEOPLE]), counters.by_commune(counted[keys.PAIR_ATTEMPTS])
+    rows = await db.raw("SELECT code, name FROM commune WHERE province = {}", province)
+    rows.sort(key=lambda r: (-people.get(r["code"], 0), -attempts.get(r["code"], 0), fold(r["name"])))
     out: list[CommuneRank] = []
     for i, r in enumerate(rows):
-        rank = out[-1].rank if out and out[-1].people == r["people"] else i + 1
-        out.append(CommuneRank(r["code"], r["name"], int(r["people"]), int(r["attempts"]), rank))
+        n = people.get(r["code"], 0)
+        rank = out[-1].rank if out and out[-1].people == n else i + 1
+        out.append(CommuneRank(r["code"], r["name"], n, attempts.get(r["code"], 0), rank))
     return out
 
 
@@ -197,43 +210,27 @@ async def contest_provinces(contest_id: int) -> list[dict]:
     named = list(rules[0]["provinces"] or []) if rules else []
     if named:
         return await db.raw("SELECT code, name FROM province WHERE code = ANY({}) ORDER BY name", named)
+    registered = counters.by_commune((await counters.read(async_redis(), f"c{contest_id}", [keys.REGISTERED]))[keys.REGISTERED])
     return await db.raw(
-        "SELECT v.code, v.name FROM province v WHERE v.code IN "
-        "(SELECT m.province FROM contestant p JOIN commune m ON m.code = p.commune WHERE p.contest = {}) ORDER BY v.name",
-        contest_id,
+        "SELECT v.code, v.name FROM province v WHERE v.code IN (SELECT m.province FROM commune m WHERE m.code = ANY({})) "
+        "ORDER BY v.name",
+        list(registered),
     )
 
 
 async def summary(contest: dict, code: int | None = None) -> Summary:
     """Participation in a contest: in one commune (with its rank among its province's communes) or everywhere."""
-    where, args = _where(code)
     contest_id = contest["id"]
     now_day = today()
-    totals = await db.raw(
-        f"""WITH counted AS (
-              SELECT a.contestant, a.correct, a.duration_ms, (a.started_at AT TIME ZONE '{VN_TZ.key}')::date AS day
-              FROM attempt a JOIN contestant p ON p.id = a.contestant
-              WHERE p.contest = {{}} AND {_COUNTED}{where}),
-            best AS (SELECT contestant, max(correct) AS correct FROM counted GROUP BY contestant)
-            SELECT (SELECT count(*) FROM counted) AS attempts,
-                   (SELECT count(*) FROM best) AS people,
-                   (SELECT avg(correct) FROM best) AS average_best,
-                   (SELECT count(DISTINCT contestant) FROM counted WHERE day = {{}}) AS people_today,
-                   (SELECT count(*) FROM contestant p WHERE p.contest = {{}}{where}) AS registered""",
-        contest_id,
-        *args,
-        now_day,
-        contest_id,
-        *args,
-    )
-    t = totals[0]
+    counted = await tally(contest_id)
+    people = _of(counted[keys.PAIR_PEOPLE], code)
+    best_sum = _of(counted[keys.PAIR_BEST], code)
     place = await commune(code) if code is not None else None
     rank = rank_of = None
     if place is not None:
-        ranking = await commune_ranking(contest_id, place["province"])
+        ranking = await commune_ranking(contest_id, place["province"], counted)
         rank = next((r.rank for r in ranking if r.code == code), None)
         rank_of = len(ranking)
-    average = t["average_best"]
     return Summary(
         contest_id=contest_id,
         contest_title=contest["title"],
@@ -242,14 +239,14 @@ async def summary(contest: dict, code: int | None = None) -> Summary:
         province=place["province"] if place else None,
         province_name=place["province_name"] if place else "",
         today=now_day,
-        registered=int(t["registered"]),
-        people=int(t["people"]),
-        people_today=int(t["people_today"]),
-        attempts=int(t["attempts"]),
-        average_best=round(float(average), 2) if average is not None else None,
+        registered=_of(counted[keys.REGISTERED], code),
+        people=people,
+        people_today=_per_day(counted[keys.DAY_PEOPLE], code).get(now_day, 0),
+        attempts=_of(counted[keys.PAIR_ATTEMPTS], code),
+        average_best=round(best_sum / people, 2) if people else None,
         rank=rank,
         rank_of=rank_of,
-        days=await daily(contest_id, code),
+        days=await daily(contest_id, code, counted),
     )
 
 

@@ -13,9 +13,11 @@ from contest import clock, db
 from contest.contests.tables import IN_AREA, IN_GROUPS
 from contest.digits import read_int
 from contest.i18n import InputError
+from contest.leaderboard.counters import count_registration
 from contest.people.phone import normalise_phone
 from contest.people.privacy import consent_version
 from contest.people.tables import GROUPS, Commune, Contestant, Province
+from contest.redis import async_redis
 from contest.text import draws_blank, person_name
 
 _NAME = re.compile(r"^[^\W\d_]+(?: [^\W\d_]+)*$")
@@ -104,6 +106,7 @@ async def register(contest_id: int, reg: Registration, ip: str | None = None) ->
         ).returning(Contestant.id)
     except asyncpg.UniqueViolationError as exc:
         raise InputError({"phone": "phone_taken"}) from exc
+    await count_registration(async_redis(), contest_id, clean["commune"], clean["group"])
     return int(rows[0]["id"])
 
 

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from contest import clock
 from contest.attempts.push import announce_ranked
+from contest.clock import VN_TZ
 from contest.leaderboard.boards import ScoredAttempt, rank_attempts
 
 _SCORE_SQL = """
@@ -34,9 +35,10 @@ WHERE a.id = ANY($1::bigint[]) AND a.status = 'submitted'
 RETURNING a.id
 """
 
-_FOR_RANKING_SQL = """
+_FOR_RANKING_SQL = f"""
 SELECT a.id, a.round, a.contestant, p.commune, a.correct, a.duration_ms,
-       GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open, p."group", r.contest
+       GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open, p."group", r.contest,
+       (a.started_at AT TIME ZONE '{VN_TZ.key}')::date::text AS day
 FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN round r ON r.id = a.round
 WHERE a.id = ANY($1::bigint[]) AND NOT a.preview
 """
@@ -83,6 +85,7 @@ async def rank_ids(conn: asyncpg.Connection, r: aioredis.Redis, ids: list[int]) 
                 row["after_open"],
                 row["group"],
                 row["contest"],
+                row["day"] or "",
             )
             for row in rows
         ],

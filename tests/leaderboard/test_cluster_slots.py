@@ -17,7 +17,7 @@ import redis
 from redis.crc import key_slot
 
 from contest import keys
-from contest.leaderboard import boards
+from contest.leaderboard import boards, counters
 from contest.leaderboard.rebuild import check_contest, check_round, rebuild_round
 from contest.ratelimit import _SPEND_LUA
 from contest.redis import async_redis
@@ -101,9 +101,12 @@ def mark(phase: str) -> None:
 
 def test_every_script_names_its_keys_through_keys() -> None:
     # A cluster routes a script by its KEYS: a key built inside the script could live on another node.
-    for script in (boards._RANK_LUA, boards._TOP_AND_RANK_LUA, _SPEND_LUA):
+    for script in (boards._RANK_LUA, boards._TOP_AND_RANK_LUA, _SPEND_LUA, counters.CONTEST_LUA):
         for call in re.findall(r"redis\.call\('\w+', ([^,)]+)", script):
-            assert re.fullmatch(r"KEYS\[\d\]", call.strip()), call
+            # KEYS[2], or KEYS[k + 1] inside the counting function, whose k is a literal at every call.
+            assert re.fullmatch(r"KEYS\[(\d+|k|k \+ \d)\]", call.strip()), call
+        for call in re.findall(r"\bcount\(([^,]+),", script.replace("local function count(k,", "")):
+            assert re.fullmatch(r"\d+", call.strip()), call
 
 
 async def test_a_rounds_scoring_boards_and_rebuild_stay_one_slot_per_command(client, new_round, clock, worker) -> None:
@@ -212,6 +215,7 @@ async def test_the_scan_patterns_of_a_rebuild_match_the_tagged_keys(new_round, c
         keys.attempts(case.round_id),
         keys.group_people(case.round_id),
         keys.group_attempts(case.round_id),
+        *counters.round_tally_keys(case.round_id),
         keys.ranked(case.round_id),
         keys.board_fragment(str(case.round_id), "all"),
     }
@@ -220,6 +224,12 @@ async def test_the_scan_patterns_of_a_rebuild_match_the_tagged_keys(new_round, c
         keys.contest_board(case.contest_id),
         keys.contest_commune_board(case.contest_id, THIEN_HUONG),
         keys.contest_group_board(case.contest_id, "students"),
+        keys.contest_ranked(case.contest_id),
+        *(
+            keys.tally(f"c{case.contest_id}", m)
+            for m in (keys.PAIR_PEOPLE, keys.PAIR_ATTEMPTS, keys.PAIR_BEST, keys.BEST, keys.REGISTERED)
+            + (keys.DAY_PEOPLE, keys.DAY_ATTEMPTS, keys.DAY_SEEN)
+        ),
     }
     await boards.clear_round(r, case.round_id)
     assert [k for p in keys.round_pattern(case.round_id) async for k in r.scan_iter(match=p)] == []
