@@ -84,6 +84,13 @@ async def _replace(r: aioredis.Redis, patterns: list[str], boards: Boards) -> No
         await pipe.execute()
 
 
+async def recount_contest(conn: asyncpg.Connection, r: aioredis.Redis, contest_id: int) -> None:
+    """The contest-wide boards and counters recounted from PostgreSQL, each swapped in one transaction."""
+    contest_patterns = [p for p in keys.contest_pattern(contest_id) if p.startswith("cboard:")]
+    await _replace(r, contest_patterns, await contest_boards(conn, contest_id))
+    await write_contest_counters(conn, r, contest_id)
+
+
 def _board_patterns(round_id: int) -> list[str]:
     return [p for p in keys.round_pattern(round_id) if p.startswith("board:")]
 
@@ -98,11 +105,9 @@ async def show_final_order(round_id: int, conn: asyncpg.Connection | None = None
         contest_id = await conn.fetchval("SELECT contest FROM round WHERE id = $1", round_id)
         if await published(conn, round_id):
             await _replace(r, _board_patterns(round_id), await final_boards(conn, round_id))
-        contest_patterns = [p for p in keys.contest_pattern(contest_id) if p.startswith("cboard:")]
-        await _replace(r, contest_patterns, await contest_boards(conn, contest_id))
         # The participation counters follow: a person disqualified in a published round counts there no more.
         await write_round_counters(conn, r, round_id)
-        await write_contest_counters(conn, r, contest_id)
+        await recount_contest(conn, r, contest_id)
         await drop_renderings(r, round_id, contest_id)
     finally:
         if own:

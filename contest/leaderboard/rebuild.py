@@ -21,14 +21,13 @@ from contest import keys
 from contest.digits import is_digits
 from contest.leaderboard import scorecode
 from contest.leaderboard.boards import clear_contest, clear_round
-from contest.leaderboard.final import contest_boards, final_boards, published, show_final_order
+from contest.leaderboard.final import contest_boards, final_boards, published, recount_contest, show_final_order
 from contest.leaderboard.recount import (
     Expected,
     add,
     expected_contest_counters,
     round_counters,
     round_rows,
-    write_contest_counters,
 )
 from contest.redis import async_redis
 from contest.scoring.service import rank_ids
@@ -56,7 +55,7 @@ async def rounds_with_scores(conn: asyncpg.Connection | None = None) -> list[int
 
 
 async def rebuild_round(round_id: int, chunk: int = 5000, quiet: bool = False) -> str:
-    """Drop the round's keys and rank every scored attempt again, in chunks."""
+    """Drop the round's keys and rank every scored attempt again, in chunks; recount its contest's counters."""
     r = async_redis()
     await clear_round(r, round_id)
     conn = await _connect()
@@ -74,6 +73,10 @@ async def rebuild_round(round_id: int, chunk: int = 5000, quiet: bool = False) -
             print(file=sys.stderr)
         if await published(conn, round_id):
             await show_final_order(round_id, conn)
+        # Its contest's boards and counters skip nothing and forget nothing by ranking again: a recount.
+        contest_id = await conn.fetchval("SELECT contest FROM round WHERE id = $1", round_id)
+        if contest_id is not None:
+            await recount_contest(conn, r, contest_id)
     finally:
         await conn.close()
     return f"round {round_id}: {ranked} attempts ranked from PostgreSQL"
@@ -108,7 +111,7 @@ async def rebuild(round_id: int | None = None, quiet: bool = False) -> list[str]
     conn = await _connect()
     try:
         for contest_id in contests:
-            await write_contest_counters(conn, r, contest_id)
+            await recount_contest(conn, r, contest_id)
     finally:
         await conn.close()
     return lines

@@ -9,7 +9,7 @@ from typing import Any
 import openpyxl
 
 from contest.contests.tables import Contest
-from contest.leaderboard.collective import collective, count_collective, ranked
+from contest.leaderboard.collective import count_collective, ranked
 from contest.leaderboard.scope import contest_scope, round_scope
 from contest.people.tables import Commune
 from contest.staff.tables import AuditEntry
@@ -86,20 +86,6 @@ async def kick_and_score(worker) -> None:  # type: ignore[no-untyped-def]
 
     await kick()
     worker()
-
-
-async def test_collective_rankings_are_shared_for_a_minute(new_round, worker) -> None:
-    case = await new_round()
-    await take(case.round_id, await person(case, 1), 1)
-    await kick_and_score(worker)
-    scope = await round_scope(case.round_id)
-    assert scope is not None
-    before = await collective(scope)
-    assert before.covered == 1
-    await take(case.round_id, await person(case, 2, commune=11557), 1)
-    await kick_and_score(worker)
-    assert (await collective(scope)).covered == 1  # the shared answer, until it expires
-    assert (await count_collective(scope)).covered == 2
 
 
 async def test_an_organiser_imports_populations_by_code_or_name(client) -> None:

@@ -8,15 +8,20 @@ import json
 import re
 from datetime import timedelta
 
+import asyncpg
+
 from contest import keys
 from contest.api import auth
 from contest.contests import builder
 from contest.contests.tables import Contest, Round
-from contest.leaderboard.collective import count_collective
+from contest.leaderboard.collective import collective, count_collective
 from contest.leaderboard.rebuild import check_contest, check_round, rebuild_round
-from contest.leaderboard.scope import round_scope
+from contest.leaderboard.scope import contest_scope, round_scope
 from contest.redis import async_redis
 from contest.results import service
+from contest.scoring.queue import kick
+from contest.scoring.service import rank_ids
+from contest.settings import get_settings
 from contest.staff.tables import AuditEntry
 from tests.factories import HAI_PHONG_COMMUNES, RoundCase
 from tests.results.test_results import _organiser, _take
@@ -119,6 +124,40 @@ async def test_after_publication_every_board_and_my_places_follow_the_published_
     assert scope is not None
     away = next(c for c in (await count_collective(scope)).communes if c.code == AWAY)
     assert (away.people, away.best_sum) == (1, 1)
+
+
+async def test_a_person_disqualified_in_published_results_leaves_the_counters_the_dashboard_reads(
+    client, new_round, clock, worker
+) -> None:
+    case, who, _ = await taken_round(new_round, clock)
+    await kick()
+    worker()
+    scope, whole = await round_scope(case.round_id), await contest_scope(case.slug)
+    assert scope is not None and whole is not None
+    await sign_in(client, await staff("organiser"))
+    path = f"/staff/officials/api/communes/{AWAY}/summary"
+
+    async def away_counts() -> list[tuple[int, int]]:
+        rows = [next(c for c in (await collective(s)).communes if c.code == AWAY) for s in (scope, whole)]
+        shown = (await client.get(path, params={"contest": case.contest_id})).json()
+        return [(row.people, row.best_sum) for row in rows] + [(shown["people"], shown["attempts"])]
+
+    # Scored, computed, even disqualified: C still counts until the results are published (provisional, as the boards).
+    actor = await _organiser()
+    await service.compute_results(actor, case.round_id)
+    await service.disqualify(actor, case.round_id, who["C"], "Thi hộ người khác")
+    assert await away_counts() == [(2, 5), (2, 5), (2, 2)]
+    await service.publish(actor, case.round_id)
+    assert await away_counts() == [(1, 1), (1, 1), (1, 1)]  # C's attempt counts no more, as on the boards
+    assert (await check_round(case.round_id)).ok and (await check_contest(case.contest_id)).ok
+    # Replaying C's ranking (a job delivered again) does not bring them back.
+    conn = await asyncpg.connect(get_settings().db.url)
+    try:
+        ids = [row["id"] for row in await conn.fetch("SELECT id FROM attempt WHERE round = $1", case.round_id)]
+        await rank_ids(conn, async_redis(), ids)
+    finally:
+        await conn.close()
+    assert await away_counts() == [(1, 1), (1, 1), (1, 1)]
 
 
 async def test_the_check_flags_a_board_that_disagrees_with_the_published_results_and_the_rebuild_restores_it(
