@@ -223,6 +223,11 @@ async def seed(conn, n_attempts: int, n_contestants: int) -> Seeded:  # type: ig
         await conn.execute(_SEED_CONTESTANTS, contest_id, n_contestants, now)
         await conn.execute(_SEED_ATTEMPTS, round_id, contest_id, opens, n_attempts, PER_TOPIC * len(TOPICS))
         await conn.execute(_SEED_ITEMS, round_id, PER_TOPIC)
+    # Registered in bulk, not through people.service.register: count them in Redis as registration would.
+    from contest.leaderboard.recount import write_contest_counters
+    from contest.redis import async_redis
+
+    await write_contest_counters(conn, async_redis(), contest_id)
     # Fresh bulk data: give the planner statistics as autovacuum would, so the workers see real plans.
     await conn.execute("VACUUM ANALYZE contestant, attempt, attempt_item")
     attempts = await conn.fetchval("SELECT count(*) FROM attempt WHERE round = $1 AND status = 'submitted'", round_id)
