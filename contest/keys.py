@@ -3,10 +3,11 @@
 Redis Cluster: a key's slot is the CRC16 of its hash tag (the part in braces), and a script or a multi-key command
 must stay in one slot. Every key of a round carries the round's tag, `{12}`: its boards, counters, ranked set and
 rendered fragments (`board:{12}`, `board:{12}:c:11560`, `part:{12}:people`, `boardcache:{12}:all`). The
-contest-wide boards carry the contest's, `{c3}` (`cboard:{c3}:g:students`, `boardcache:{c3}:all`): the tag is the
-scope's name (`Scope.tag`). The ranking script touches only the round's keys; the contest-wide boards are updated by
-separate ZADD GT commands beside it (idempotent, see leaderboard.boards). One tag per contest would have kept them
-in one script, but it would put every round of a contest in one slot, and on one node. A round's keys move together
+contest-wide boards and counters carry the contest's, `{c3}` (`cboard:{c3}:g:students`, `part:{c3}:registered`,
+`boardcache:{c3}:all`): the tag is the scope's name (`Scope.tag`). The ranking script touches only the round's keys;
+the contest-wide boards and counters are moved by a second script beside it (idempotent, see leaderboard.counters).
+One tag per contest would have kept them in one script, but it would put every round of a contest in one slot, and
+on one node. A round's keys move together
 in a rebuild, and the SCAN patterns below match the tagged names (braces are not special in a Redis pattern).
 tests/leaderboard/test_cluster_slots.py checks every command a round's scoring and boards send.
 RQ's queues (rq:*) are not cluster-safe (MULTI over several keys): they need a standalone Redis.
