@@ -125,6 +125,7 @@ def _board_out(view: views.BoardView) -> BoardOut:
         view.group,
         view.total,
         [GroupCountOut(g.group, g.people, g.attempts) for g in view.groups],
+        view.scope.results_published if view.round_id is not None and view.scope else None,
     )
 
 
@@ -295,5 +296,7 @@ class ContestantApi(Controller):
             r.duration_ms,
             r.auto_submitted,
             r.attempts_left,
-            StandingOut(best.correct, best.duration_ms, best.rank, best.of, best.commune_rank, best.commune_of) if best else None,
+            StandingOut(best.correct, best.duration_ms, best.rank, best.of, best.commune_rank, best.commune_of, r.final)
+            if best
+            else None,
         )

@@ -135,6 +135,9 @@ class StandingOut(msgspec.Struct):
     of: int
     commune_rank: int
     commune_of: int
+    # False while the places are provisional (correct answers, then time); True once the round's results are
+    # published and the places follow them (the prediction tiebreak, the disqualified left out).
+    final: bool = False
 
 
 class ResultOut(msgspec.Struct):
@@ -184,3 +187,5 @@ class BoardOut(msgspec.Struct):
     # How many are on the board shown (everyone's, one commune's or one group's).
     total: int = 0
     groups: list[GroupCountOut] = msgspec.field(default_factory=list)
+    # A round's board: False while provisional, True once its results are published; None for a contest's board.
+    final: bool | None = None

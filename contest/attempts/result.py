@@ -23,6 +23,8 @@ class AttemptResult:
     best: Standing | None
     commune_name: str
     attempts_left: int
+    # The round's results are published: the places are the official ones (before that they are provisional).
+    final: bool = False
 
     @property
     def ready(self) -> bool:
@@ -34,6 +36,7 @@ async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
     rows = await db.raw(
         "SELECT a.id, a.round, a.status, a.correct, a.total, a.duration_ms, a.auto_submitted, a.ranked_at, "
         "p.commune, m.name AS commune_name, c.slug, r.max_attempts, r.closes_at, "
+        "r.results_published_at IS NOT NULL AS final, "
         "(SELECT count(*) FROM attempt x WHERE x.round = a.round AND x.contestant = a.contestant) AS used "
         "FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN commune m ON m.code = p.commune "
         "JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest WHERE a.id = {} AND a.contestant = {}",
@@ -57,4 +60,5 @@ async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
         a["commune_name"],
         # No retake is offered once the round has closed.
         max(0, a["max_attempts"] - a["used"]) if clock.now() < a["closes_at"] else 0,
+        a["final"],
     )

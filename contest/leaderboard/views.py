@@ -148,6 +148,9 @@ class MyPlaces:
     overall: Place | None
     in_commune: Place | None
     in_group: Place | None
+    # On a round's boards: True once its results are published (official places), False before (provisional);
+    # None on the contest-wide boards, which keep each person's best over the rounds.
+    final: bool | None = None
 
 
 async def my_places(scope: Scope, contestant_id: int) -> MyPlaces | None:
@@ -170,4 +173,5 @@ async def my_places(scope: Scope, contestant_id: int) -> MyPlaces | None:
         await place_on(r, scope.key(), contestant_id),
         await place_on(r, scope.key(commune=p["commune"]), contestant_id),
         await place_on(r, scope.key(group=p["group"]), contestant_id),
+        scope.results_published if scope.round_id is not None else None,
     )
