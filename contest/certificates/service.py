@@ -5,7 +5,8 @@ design can turn these off), a prize certificate for each prize of a round's publ
 certificate (giấy khen) for the contest's best communes once a round's results are published. Exactly one
 certificate per holder, contest and kind: the unique (contest, kind, subject) makes every award idempotent, so
 re-running an award (or awarding while a citizen opens their result page) never makes a second one, and a revoked
-certificate stays revoked.
+certificate stays revoked. Only reopening a round's results supersedes its certificates (results.reopening): the
+next award after the new publication issues them again.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ WITH made AS (
     JOIN contestant p ON p.id = b.contestant
     JOIN round r ON r.id = $2
     WHERE NOT EXISTS (SELECT 1 FROM round_result rr WHERE rr.round = $2 AND rr.contestant = b.contestant AND rr.disqualified)
-    ON CONFLICT (contest, kind, subject) DO NOTHING
+    ON CONFLICT (contest, kind, subject) WHERE NOT superseded DO NOTHING
     RETURNING 1
 )
 SELECT count(*) AS n FROM made
@@ -63,7 +64,7 @@ WITH made AS (
     JOIN attempt a ON a.id = rr.attempt
     WHERE rr.round = $2 AND rr.prize IS NOT NULL AND NOT rr.disqualified AND r.results_published_at IS NOT NULL
     ORDER BY rr.rank
-    ON CONFLICT (contest, kind, subject) DO NOTHING
+    ON CONFLICT (contest, kind, subject) WHERE NOT superseded DO NOTHING
     RETURNING 1
 )
 SELECT count(*) AS n FROM made
@@ -74,7 +75,7 @@ WITH made AS (
     INSERT INTO certificate {_COLUMNS}
     SELECT {_CODE}, 'collective', $2, $3, NULL, m.code, 'c:' || m.code, m.name, NULL, NULL, NULL, $1, ''
     FROM commune m WHERE m.code = ANY($4::int[])
-    ON CONFLICT (contest, kind, subject) DO NOTHING
+    ON CONFLICT (contest, kind, subject) WHERE NOT superseded DO NOTHING
     RETURNING 1
 )
 SELECT count(*) AS n FROM made
@@ -172,7 +173,7 @@ async def award_participation(contestant_id: int, round_id: int) -> str | None:
         return None
     await fetch(_PARTICIPATION_SQL, clock.now(), round_id, rnd["pass_mark"], contestant_id, contestant_id)
     rows = await db.raw(
-        "SELECT code FROM certificate WHERE contest = {} AND kind = 'participation' AND subject = {}",
+        "SELECT code FROM certificate WHERE contest = {} AND kind = 'participation' AND subject = {} AND NOT superseded",
         rnd["contest"],
         f"p:{contestant_id}",
     )
@@ -274,7 +275,7 @@ async def for_result_page(contestant_id: int, round_id: int) -> list[dict]:
     """The contestant's certificates of this round's contest, awarding participation first if the round earns it."""
     await award_participation(contestant_id, round_id)
     rows = await db.raw(
-        _CERT_SQL + "WHERE x.contestant = {} AND x.contest = (SELECT contest FROM round WHERE id = {}) "
+        _CERT_SQL + "WHERE x.contestant = {} AND x.contest = (SELECT contest FROM round WHERE id = {}) AND NOT x.superseded "
         "ORDER BY CASE x.kind WHEN 'prize' THEN 0 ELSE 1 END, x.id",
         contestant_id,
         round_id,

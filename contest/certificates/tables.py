@@ -1,5 +1,4 @@
 from piccolo.columns import Boolean, ForeignKey, Integer, Serial, SmallInt, Text, Timestamptz, Varchar
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from contest.contests.tables import Contest, Round
@@ -58,5 +57,7 @@ class Certificate(Table):
     revoked_at = Timestamptz(null=True, default=None)
     revoke_reason = Text(default="")
     revoked_by = ForeignKey(Staff, null=True, default=None)
-
-    one_per_holder_and_kind = Unique([contest, kind, subject])
+    # Revoked because its round's results were reopened: the holder may be awarded again once they are published
+    # anew. The partial unique index one_per_holder_and_kind (contest, kind, subject) WHERE NOT superseded (made in
+    # its migration: Piccolo has no partial constraint) keeps one current certificate per holder, contest and kind.
+    superseded = Boolean(default=False)

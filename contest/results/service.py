@@ -4,7 +4,7 @@ The tie order: more correct answers, then the prediction closest to the real num
 (frozen here, when the round's results are computed; no prediction comes last), then the shorter time,
 then the earlier submission. Each contestant is judged on their best attempt under that order. Nothing
 changes once the results are published: recomputing, disqualifying and reinstating are refused, and the round's
-builder locks what they depend on, until an organiser reopens them with a reason (audited), which unpublishes them.
+builder locks what they depend on, until an organiser reopens them with a reason (results.reopening).
 On publication (and on reopening) the boards take the final order (leaderboard.final).
 """
 
@@ -21,7 +21,6 @@ from contest.db import engine
 from contest.formatting import local
 from contest.i18n import DEFAULT, N_, InputError, message
 from contest.leaderboard.final import show_final_order
-from contest.leaderboard.rebuild import rebuild_round
 
 # Names shortened ("Nguyễn V. A.") and phones masked ("09x****678") as on every public page.
 from contest.people.phone import mask_phone, short_name
@@ -64,7 +63,8 @@ UPDATE round_result rr SET rank = x.rank FROM (
 """
 
 
-def _target(rnd: dict) -> str:
+def round_target(rnd: dict) -> str:
+    """How the audit log names a round: "slug#number"."""
     return f"{rnd['contest_slug']}#{rnd['number']}"
 
 
@@ -170,7 +170,7 @@ async def compute_results(actor: StaffUser, round_id: int) -> int:
             )
         await Round.update({Round.participants_final: final}).where(Round.id == round_id)
         await _propose_prizes(rnd)
-    await audit(actor.id, "results.compute", _target(rnd), participants_final=final, ranked=len(best))
+    await audit(actor.id, "results.compute", round_target(rnd), participants_final=final, ranked=len(best))
     return final
 
 
@@ -233,10 +233,11 @@ async def _decide(actor: StaffUser, round_id: int, contestant_id: int, disqualif
             raise InputError({"results": "results_not_found"})
         await _propose_prizes(rnd)
     action = "results.disqualify" if disqualified else "results.reinstate"
-    await audit(actor.id, action, _target(rnd), contestant=contestant_id, reason=reason)
+    await audit(actor.id, action, round_target(rnd), contestant=contestant_id, reason=reason)
 
 
-def _reason(text: str) -> str:
+def reason_given(text: str) -> str:
+    """A decision's reason, spaces tidied; refused when too short or too long."""
     reason = " ".join(str(text or "").split())
     if not MIN_REASON <= len(reason) <= MAX_REASON:
         raise InputError({"reason": "results_reason_required"}, min=MIN_REASON, max=MAX_REASON)
@@ -245,7 +246,7 @@ def _reason(text: str) -> str:
 
 async def disqualify(actor: StaffUser, round_id: int, contestant_id: int, reason: str) -> None:
     """Take a contestant out of the ranking and the prizes, with a reason; the prizes move down."""
-    await _decide(actor, round_id, contestant_id, True, _reason(reason))
+    await _decide(actor, round_id, contestant_id, True, reason_given(reason))
 
 
 async def reinstate(actor: StaffUser, round_id: int, contestant_id: int) -> None:
@@ -264,23 +265,9 @@ async def publish(actor: StaffUser, round_id: int) -> None:
         raise InputError({"results": "results_not_computed"})
     now = clock.now()
     await Round.update({Round.results_published_at: now, Round.state: "results"}).where(Round.id == round_id)
-    await audit(actor.id, "results.publish", _target(rnd), previous=rnd["state"], participants_final=rnd["participants_final"])
-    await show_final_order(round_id)
-
-
-async def reopen(actor: StaffUser, round_id: int, reason: str) -> None:
-    """Unpublish computed results, with a reason, so that what they depend on may change; they must then be computed
-    and published again (the organiser's disqualifications are kept). The boards go back to provisional."""
-    reason = _reason(reason)
-    rnd = await round_row(round_id)
-    if rnd["participants_final"] is None:
-        raise InputError({"results": "results_not_computed"})
-    state = "published" if rnd["state"] == "results" else rnd["state"]
-    await Round.update({Round.results_published_at: None, Round.participants_final: None, Round.state: state}).where(
-        Round.id == round_id
+    await audit(
+        actor.id, "results.publish", round_target(rnd), previous=rnd["state"], participants_final=rnd["participants_final"]
     )
-    await audit(actor.id, "results.reopen", _target(rnd), reason=reason, was_published=rnd["results_published_at"] is not None)
-    await rebuild_round(round_id, quiet=True)
     await show_final_order(round_id)
 
 
@@ -378,7 +365,7 @@ async def export_xlsx(actor: StaffUser, round_id: int, lang: str = DEFAULT) -> t
     """The round's export as (file name, xlsx bytes); audited, as it holds personal data."""
     rnd = await round_row(round_id)
     rows = await export_rows(round_id)
-    await audit(actor.id, "results.export", _target(rnd), rows=len(rows))
+    await audit(actor.id, "results.export", round_target(rnd), rows=len(rows))
     return f"ket-qua-{rnd['contest_slug']}-vong-{rnd['number']}.xlsx", to_xlsx(
         translations(lang).gettext("Vòng %(number)s") % {"number": rnd["number"]}, rows, lang
     )

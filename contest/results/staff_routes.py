@@ -11,7 +11,7 @@ from contest import xlsx
 from contest.contests.service import round_row
 from contest.digits import read_int
 from contest.i18n import InputError
-from contest.results import service
+from contest.results import reopening, service
 from contest.staff.guards import require
 from contest.staff.signin import StaffUser
 from contest.web import errors_of, lang_of, page
@@ -23,6 +23,7 @@ async def _round_page(round_id: int, errors: dict[str, str] | None = None, statu
         status_code=status_code,
         round=await round_row(round_id),
         results=await service.results_of(round_id),
+        certificates=await reopening.certificates_of(round_id),
         errors=errors or {},
     )
 
@@ -62,7 +63,8 @@ class StaffResultsController(Controller):
     @post("/{round_id:int}/reopen")
     async def reopen(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
         form = await request.form()
-        return await _act(request, round_id, service.reopen(staff, round_id, str(form.get("reason", ""))))
+        revoke = form.get("revoke_certificates") == "yes"
+        return await _act(request, round_id, reopening.reopen(staff, round_id, str(form.get("reason", "")), revoke))
 
     @get("/{round_id:int}/export")
     async def export(self, request: Request, round_id: int, staff: StaffUser) -> Response:
@@ -80,5 +82,5 @@ async def _act(request: Request, round_id: int, action) -> Template | Redirect: 
     try:
         await action
     except InputError as exc:
-        return await _round_page(round_id, errors_of(request, exc), 422 if "reason" in exc.errors else 409)
+        return await _round_page(round_id, errors_of(request, exc), 422 if {"reason", "certificates"} & set(exc.errors) else 409)
     return Redirect(path=f"/staff/results/{round_id}")
