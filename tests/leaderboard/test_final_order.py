@@ -207,7 +207,9 @@ async def test_a_round_with_computed_results_is_locked_until_the_organiser_reope
     assert no_reason.status_code == 422
     reopened = await client.post(f"/staff/results/{rid}/reopen", data={"_csrf_token": csrf, "reason": "Đổi tên giải"})
     assert reopened.status_code == 302
-    entry = await AuditEntry.select().where(AuditEntry.action == "results.reopen").first()
+    entry = (
+        await AuditEntry.select().where((AuditEntry.action == "results.reopen") & (AuditEntry.target == f"{case.slug}#1")).first()
+    )
     assert entry is not None and "Đổi tên giải" in str(entry["detail"])
     assert (await client.get(f"/results/{rid}")).status_code == 404
     assert "Bảng xếp hạng tạm thời" in (await client.get(f"/rounds/{rid}/board")).text
