@@ -16,6 +16,7 @@ from litestar.types import ASGIApp, BeforeMessageSendHookHandler, Message, Recei
 
 logger = logging.getLogger("contest.access")
 
+HEALTHZ = "/healthz"
 REQUEST_ID = "request_id"  # the key in the scope's state, read by the error pages
 # Anything that looks like a Vietnamese phone number (0912345678, +84912345678, 84912345678) or another long run of
 # digits: personal data never goes to the log.
@@ -76,6 +77,9 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if any(c.isdigit() for c in path):
-                path = redact(path)
-            logger.info("%s %s %d %.1fms id=%s", method, path, status, (time.perf_counter() - started) * 1000, rid)
+            # A load balancer or uptime monitor asks /healthz every few seconds: its answers are not worth a line
+            # each (a failing one still gets it).
+            if path != HEALTHZ or status >= 500:
+                if any(c.isdigit() for c in path):
+                    path = redact(path)
+                logger.info("%s %s %d %.1fms id=%s", method, path, status, (time.perf_counter() - started) * 1000, rid)

@@ -77,8 +77,9 @@ def test_head_answers_like_get_on_pages_and_api_reads(web_app) -> None:
         for path in ("/", "/verify/", "/api/v1/contests", "/healthz"):
             got = http.get(path)
             head = http.head(path)
-            answered(web, head, 200)
-            assert head.content == b""
+            if path != "/healthz":  # health checks leave no access line (below)
+                answered(web, head, 200)
+            assert head.status_code == 200 and head.content == b""
             assert head.headers["content-type"] == got.headers["content-type"]
 
 
@@ -104,3 +105,14 @@ def test_phone_numbers_never_reach_the_log() -> None:
     line = redact("phone=0913 000 123, +84912345678 and 84912345678 at line 1904 on 2026-12-03 20:25:49")
     assert "913" not in line and "912345678" not in line
     assert "line 1904" in line and "2026-12-03 20:25:49" in line
+
+
+def test_health_checks_leave_no_access_line_and_every_other_request_does(web_app) -> None:
+    web = web_app().start()
+    with httpx.Client(base_url=web.url) as http:
+        probes = [http.get("/healthz") for _ in range(3)]
+        assert all(p.status_code == 200 and p.headers["x-request-id"] for p in probes)
+        answered(web, http.get("/c/khong-co"), 404)  # a later request's line is written: the probes' would be by now
+    text = web.proc.log.read_text(errors="replace")  # type: ignore[union-attr]
+    assert "GET /c/khong-co 404" in text
+    assert "GET /healthz" not in text and not any(p.headers["x-request-id"] in text for p in probes)
