@@ -63,6 +63,11 @@ class WebSettings:
     app: str = "contest.app:create_app"
     # How long every viewer shares one rendering of a public page (contest.shared); 0: rendered per request.
     shared_seconds: float = 2.0
+    # Open connections one web process holds (granian's backpressure, which counts connections, not requests; its
+    # default, backlog / workers = 512, left every browser beyond it waiting tens of seconds to be accepted while
+    # the others kept theirs alive), and the kernel's queue of connections not yet accepted.
+    connections: int = 20_000
+    backlog: int = 4096
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,8 @@ def get_settings() -> Settings:
             forwarded_allow_ips=_env("CONTEST_FORWARDED_ALLOW_IPS", WebSettings.forwarded_allow_ips),
             app=_env("CONTEST_WEB_APP", WebSettings.app),
             shared_seconds=_env("CONTEST_SHARED_SECONDS", WebSettings.shared_seconds),
+            connections=_env("CONTEST_WEB_CONNECTIONS", WebSettings.connections),
+            backlog=_env("CONTEST_WEB_BACKLOG", WebSettings.backlog),
         ),
         data_dir=data_dir,
         storage_override=Path(storage) if storage else None,

@@ -106,6 +106,8 @@ def web(workers: int = 1, app: str = APP, server: str = SERVER) -> None:
             workers=workers,
             factory=True,
             log_level=LogLevels.warning,
+            backlog=s.backlog,
+            backpressure=s.connections,
         ).serve()
         return
     import uvicorn
@@ -116,6 +118,7 @@ def web(workers: int = 1, app: str = APP, server: str = SERVER) -> None:
         host=s.host,
         port=s.port,
         workers=workers,
+        backlog=s.backlog,
         proxy_headers=True,
         forwarded_allow_ips=s.forwarded_allow_ips,
         log_level="warning",
