@@ -18,6 +18,7 @@ from jinja2.runtime import Context
 
 from contest.clock import VN_TZ
 from contest.i18n import DEFAULT, message
+from contest.leaderboard.scorecode import in_questions
 from contest.translations import lang_in, translations
 
 # Vietnamese: 22/11/2026 14:05; English: 22 Nov 2026, 14:05 (times are always Vietnam's).
@@ -80,6 +81,16 @@ def decimal(x: float | None, places: int = 2, lang: str = DEFAULT) -> str:
     return format_decimal(x, "#,##0." + "0" * places, locale=_locale(lang)) if x is not None else "–"
 
 
+def score(questions: float | None, lang: str = DEFAULT) -> str:
+    """A score in questions: 7 -> '7'; 7.5 -> '7,5' ('7.5' in English), partial credit to the hundredth of a question."""
+    return format_decimal(round(questions, 2), "#,##0.##", locale=_locale(lang)) if questions is not None else "–"
+
+
+def points(sixtieths: int | None, lang: str = DEFAULT) -> str:
+    """A score kept in sixtieths of a question (scorecode.UNIT), shown in questions: 450 -> '7,5'."""
+    return score(in_questions(sixtieths), lang)
+
+
 @pass_context
 def _msg(context: Context, code: str, lang: str | None = None, section: str = "errors", **params: Any) -> str:
     return message(code, lang or lang_in(context), section, **params)
@@ -107,5 +118,7 @@ def template_filters() -> dict[str, Any]:
             ("day", day),
             ("number", number),
             ("decimal", decimal),
+            ("score", score),
+            ("points", points),
         )
     }

@@ -129,7 +129,8 @@ class SubmitIn(msgspec.Struct):
 
 
 class StandingOut(msgspec.Struct):
-    correct: int
+    # The score in questions: a whole number, or a fraction where the contest gives partial credit (7.5).
+    correct: int | float
     duration_ms: int
     rank: int
     of: int
@@ -144,7 +145,7 @@ class ResultOut(msgspec.Struct):
     attempt_id: int
     status: str
     ready: bool
-    correct: int | None
+    correct: int | float | None
     total: int
     duration_ms: int | None
     auto_submitted: bool
@@ -157,7 +158,7 @@ class BoardRowOut(msgspec.Struct):
     name: str
     phone: str
     commune: str
-    correct: int
+    correct: int | float
     duration_ms: int
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from contest import clock, db
 from contest.i18n import InputError
+from contest.leaderboard import scorecode
 from contest.leaderboard.boards import Standing, standing
 from contest.redis import async_redis
 
@@ -16,7 +17,7 @@ class AttemptResult:
     round_id: int
     contest_slug: str
     status: str
-    correct: int | None
+    correct: int | float | None  # the score in questions: 7.5 with partial credit
     total: int
     duration_ms: int | None
     auto_submitted: bool
@@ -34,7 +35,7 @@ class AttemptResult:
 async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
     """An attempt's score and time, and the contestant's best standing in the round once it is ranked."""
     rows = await db.raw(
-        "SELECT a.id, a.round, a.status, a.correct, a.total, a.duration_ms, a.auto_submitted, a.ranked_at, "
+        "SELECT a.id, a.round, a.status, a.points, a.total, a.duration_ms, a.auto_submitted, a.ranked_at, "
         "p.commune, m.name AS commune_name, c.slug, r.max_attempts, r.closes_at, "
         "r.results_published_at IS NOT NULL AS final, "
         "(SELECT count(*) FROM attempt x WHERE x.round = a.round AND x.contestant = a.contestant) AS used "
@@ -52,7 +53,7 @@ async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
         a["round"],
         a["slug"],
         a["status"],
-        a["correct"],
+        scorecode.in_questions(a["points"]),
         a["total"],
         a["duration_ms"],
         a["auto_submitted"],

@@ -95,7 +95,7 @@ async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = T
 async def attempts_of(contestant_id: int, round_id: int) -> list[dict]:
     """A contestant's attempts in a round, oldest first."""
     return await db.raw(
-        "SELECT id, status, correct, total, duration_ms, submitted_at FROM attempt "
+        "SELECT id, status, correct, points, total, duration_ms, submitted_at FROM attempt "
         "WHERE contestant = {} AND round = {} ORDER BY id",
         contestant_id,
         round_id,

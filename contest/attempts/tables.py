@@ -29,7 +29,10 @@ class Attempt(Table):
     # True when the server closed the attempt at its deadline.
     auto_submitted = Boolean(default=False)
     prediction = BigInt(null=True, default=None)
+    # Questions right in full, and the score in sixtieths of a question (leaderboard.scorecode.UNIT): equal to
+    # correct × 60 unless the contest gives partial credit.
     correct = SmallInt(null=True, default=None)
+    points = Integer(null=True, default=None)
     total = SmallInt()
     duration_ms = Integer(null=True, default=None)
     scored_at = Timestamptz(null=True, default=None)

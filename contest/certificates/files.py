@@ -16,6 +16,7 @@ from typing import Any
 
 from contest.certificates import design, render
 from contest.clock import VN_TZ
+from contest.formatting import points
 from contest.i18n import message
 from contest.settings import get_settings
 from contest.text import fold
@@ -52,8 +53,8 @@ def verify_url(code: str) -> str:
 def face_of(cert: dict[str, Any]) -> render.Face:
     """What one certificate says, in the document's own (Vietnamese) words from the catalog."""
     detail = ""
-    if cert["correct"] is not None and cert["total"]:
-        detail = message("detail", "vi", section="certificate", correct=cert["correct"], total=cert["total"])
+    if cert["points"] is not None and cert["total"]:
+        detail = message("detail", "vi", section="certificate", correct=points(cert["points"], "vi"), total=cert["total"])
     return render.Face(
         kind=cert["kind"],
         code=cert["code"],

@@ -18,6 +18,7 @@ from typing import Any
 from contest import clock, db
 from contest.db import fetch
 from contest.i18n import InputError
+from contest.leaderboard import scorecode
 from contest.leaderboard.collective import count_collective, ranked
 from contest.leaderboard.scope import Scope
 from contest.staff.audit import audit
@@ -29,20 +30,23 @@ MIN_REASON, MAX_REASON = 3, 500
 # 80 random bits (20 hex digits) from PostgreSQL's generator: codes are made where the rows are.
 _CODE = "substr(md5(gen_random_uuid()::text || clock_timestamp()::text), 1, 20)"
 
-_COLUMNS = "(code, kind, contest, round, contestant, commune, subject, holder, prize, correct, total, issued_at, revoke_reason)"
+_COLUMNS = (
+    "(code, kind, contest, round, contestant, commune, subject, holder, prize, correct, points, total, issued_at, revoke_reason)"
+)
 
-# Each contestant's best scored attempt in the round at or above the pass mark; not the disqualified.
+# Each contestant's best scored attempt in the round at or above the pass mark (in points: $3 is the mark × UNIT);
+# not the disqualified.
 _PARTICIPATION_SQL = f"""
 WITH made AS (
     INSERT INTO certificate {_COLUMNS}
     SELECT {_CODE}, 'participation', r.contest, r.id, b.contestant, p.commune, 'p:' || b.contestant, p.full_name,
-           NULL, b.correct, b.total, $1, ''
+           NULL, b.correct, b.points, b.total, $1, ''
     FROM (
-        SELECT DISTINCT ON (a.contestant) a.contestant, a.correct, a.total
+        SELECT DISTINCT ON (a.contestant) a.contestant, a.correct, a.points, a.total
         FROM attempt a
-        WHERE a.round = $2 AND NOT a.preview AND a.status = 'scored' AND a.correct >= $3
+        WHERE a.round = $2 AND NOT a.preview AND a.status = 'scored' AND a.points >= $3
           AND a.contestant BETWEEN $4 AND $5
-        ORDER BY a.contestant, a.correct DESC, a.duration_ms
+        ORDER BY a.contestant, a.points DESC, a.duration_ms
     ) b
     JOIN contestant p ON p.id = b.contestant
     JOIN round r ON r.id = $2
@@ -57,7 +61,7 @@ _PRIZE_SQL = f"""
 WITH made AS (
     INSERT INTO certificate {_COLUMNS}
     SELECT {_CODE}, 'prize', r.contest, r.id, rr.contestant, p.commune, 'p:' || rr.contestant, p.full_name,
-           rr.prize, rr.correct, a.total, $1, ''
+           rr.prize, rr.correct, rr.points, a.total, $1, ''
     FROM round_result rr
     JOIN round r ON r.id = rr.round
     JOIN contestant p ON p.id = rr.contestant
@@ -129,15 +133,15 @@ async def award_round(round_id: int, progress: Progress | None = None) -> AwardR
     else:
         span = await fetch(
             "SELECT min(contestant) AS lo, max(contestant) AS hi FROM attempt "
-            "WHERE round = $1 AND NOT preview AND status = 'scored' AND correct >= $2",
+            "WHERE round = $1 AND NOT preview AND status = 'scored' AND points >= $2",
             round_id,
-            rnd["pass_mark"],
+            rnd["pass_mark"] * scorecode.UNIT,
         )
         lo, hi = span[0]["lo"], span[0]["hi"]
         if lo is not None:
             total = hi - lo + 1
             for start in range(lo, hi + 1, BATCH):
-                made = await fetch(_PARTICIPATION_SQL, now, round_id, rnd["pass_mark"], start, start + BATCH - 1)
+                made = await fetch(_PARTICIPATION_SQL, now, round_id, rnd["pass_mark"] * scorecode.UNIT, start, start + BATCH - 1)
                 report.participation += made[0]["n"]
                 if progress:
                     progress("participation", min(start + BATCH, hi + 1) - lo, total)
@@ -171,7 +175,7 @@ async def award_participation(contestant_id: int, round_id: int) -> str | None:
     rnd = await _round(round_id)
     if rnd["pass_mark"] is None or not rnd["award_participation"]:
         return None
-    await fetch(_PARTICIPATION_SQL, clock.now(), round_id, rnd["pass_mark"], contestant_id, contestant_id)
+    await fetch(_PARTICIPATION_SQL, clock.now(), round_id, rnd["pass_mark"] * scorecode.UNIT, contestant_id, contestant_id)
     rows = await db.raw(
         "SELECT code FROM certificate WHERE contest = {} AND kind = 'participation' AND subject = {} AND NOT superseded",
         rnd["contest"],

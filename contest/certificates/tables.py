@@ -52,6 +52,7 @@ class Certificate(Table):
     holder = Varchar(length=200)
     prize = Varchar(length=60, null=True, default=None)
     correct = SmallInt(null=True, default=None)
+    points = Integer(null=True, default=None)  # sixtieths of a question
     total = SmallInt(null=True, default=None)
     issued_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)

@@ -22,7 +22,9 @@ from PIL.PngImagePlugin import PngInfo
 
 from contest import db
 from contest.contests.look import SITE_PRIMARY, rgb
+from contest.formatting import score
 from contest.i18n import DEFAULT, message
+from contest.leaderboard import scorecode
 from contest.people.phone import short_name
 from contest.settings import get_settings
 from contest.text import composed, nfc
@@ -46,7 +48,7 @@ class Card:
     round_title: str
     name: str
     commune: str
-    correct: int
+    correct: int | float  # the score in questions: 7.5 with partial credit
     total: int
     primary: str
     accent: str
@@ -62,13 +64,13 @@ class Card:
     @property
     def description(self) -> str:
         correct = message("correct", self.lang, "share")
-        return f"{self.name} ({self.commune}): {self.correct}/{self.total} {correct} – {self.contest_title}"
+        return f"{self.name} ({self.commune}): {score(self.correct, self.lang)}/{self.total} {correct} – {self.contest_title}"
 
 
 async def card_of(attempt_id: int, contestant_id: int, lang: str = DEFAULT) -> Card | None:
     """The card of a scored attempt, for its own contestant only (None otherwise: not theirs, a preview, not scored)."""
     rows = await db.raw(
-        "SELECT a.correct, a.total, p.full_name, m.name AS commune_name, r.title AS round_title, c.title, c.logo, "
+        "SELECT a.points, a.total, p.full_name, m.name AS commune_name, r.title AS round_title, c.title, c.logo, "
         "c.brand_primary, c.brand_accent FROM attempt a JOIN contestant p ON p.id = a.contestant "
         "JOIN commune m ON m.code = p.commune JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest "
         "WHERE a.id = {} AND a.contestant = {} AND NOT a.preview AND a.status = 'scored'",
@@ -84,7 +86,7 @@ async def card_of(attempt_id: int, contestant_id: int, lang: str = DEFAULT) -> C
         round_title=row["round_title"],
         name=short_name(composed(row["full_name"])),
         commune=row["commune_name"],
-        correct=row["correct"],
+        correct=scorecode.in_questions(row["points"]) or 0,
         total=row["total"],
         primary=primary,
         accent=row["brand_accent"] or primary,
@@ -199,11 +201,11 @@ def render(card: Card) -> bytes:
         y += step
 
     score_right = WIDTH - MARGIN
-    score = f"{card.correct}/{card.total}"
+    score_text = f"{score(card.correct, card.lang)}/{card.total}"
     score_font = _font(800, 150)
-    draw.text((score_right, 400), score, font=score_font, fill=primary, anchor="rs")
+    draw.text((score_right, 400), score_text, font=score_font, fill=primary, anchor="rs")
     draw.text((score_right, 455), message("correct", card.lang, "share"), font=_font(600, 36), fill=INK, anchor="rs")
-    text_width = int(score_right - score_font.getlength(score) - 40 - MARGIN)
+    text_width = int(score_right - score_font.getlength(score_text) - 40 - MARGIN)
 
     draw.text((MARGIN, 300), message("done", card.lang, "share"), font=_font(400, 32), fill=MUTED, anchor="ls")
     name_lines, name_font = _fit(card.name, 700, text_width, 64, 40, 1)

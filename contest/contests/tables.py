@@ -49,6 +49,9 @@ class Contest(Table):
     published = Boolean(default=True)
     # "One prize per person across the contest": a winner of an earlier round is skipped in later ones.
     one_prize_per_person = Boolean(default=False)
+    # A question with several correct options scores all or nothing (False), or in part (True, as Moodle offers):
+    # max(0, right ticked / correct − wrong ticked / incorrect) of a question. Fixed once the contest has attempts.
+    partial_credit = Boolean(default=False)
     # Personal data is kept this many days after the last round's results are published, then anonymised.
     retention_days = Integer(default=DEFAULT_RETENTION_DAYS)
     # The organiser's look: a logo (file name under the media folder, checked and re-encoded on upload) and

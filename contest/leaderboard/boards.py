@@ -58,7 +58,7 @@ class ScoredAttempt:
     round_id: int
     contestant_id: int
     commune: int
-    correct: int
+    points: int  # sixtieths of a question (scorecode.UNIT)
     duration_ms: int
     submitted_after_open_s: int
     # The contestant's group ("" leaves the group boards alone) and the round's contest (0: no contest boards).
@@ -69,7 +69,7 @@ class ScoredAttempt:
 
     @property
     def score(self) -> int:
-        return scorecode.encode(self.correct, self.duration_ms, self.submitted_after_open_s)
+        return scorecode.encode(self.points, self.duration_ms, self.submitted_after_open_s)
 
 
 async def rank_attempts(r: aioredis.Redis, attempts: list[ScoredAttempt]) -> int:
@@ -93,13 +93,13 @@ async def rank_attempts(r: aioredis.Redis, attempts: list[ScoredAttempt]) -> int
                     keys.group_attempts(a.round_id),
                     *counters.round_tally_keys(a.round_id),
                 ],
-                args=[a.attempt_id, a.contestant_id, a.score, a.commune, a.group, a.correct, counters.pair(a.commune, a.group)],
+                args=[a.attempt_id, a.contestant_id, a.score, a.commune, a.group, a.points, counters.pair(a.commune, a.group)],
                 client=pipe,
             )
             if a.contest_id:
                 # The contest-wide boards and counters: another hash tag, so another script (see keys).
                 contest = counters.ContestCount(
-                    a.attempt_id, a.contest_id, a.contestant_id, a.commune, a.group, a.correct, a.score, a.day
+                    a.attempt_id, a.contest_id, a.contestant_id, a.commune, a.group, a.points, a.score, a.day
                 )
                 await counters.queue_contest_count(r, pipe, contest)
         results = await pipe.execute()
@@ -115,8 +115,13 @@ class Place:
     of: int
 
     @property
-    def correct(self) -> int:
+    def points(self) -> int:
         return scorecode.decode(self.score)[0]
+
+    @property
+    def correct(self) -> int | float:
+        """The score in questions (7.5 with partial credit)."""
+        return scorecode.in_questions(self.points) or 0
 
     @property
     def duration_ms(self) -> int:

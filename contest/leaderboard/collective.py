@@ -14,7 +14,7 @@ from typing import Any
 
 from contest import db, keys
 from contest.contests.tables import COLLECTIVE_SORTS, IN_AREA
-from contest.leaderboard import counters, recount
+from contest.leaderboard import counters, recount, scorecode
 from contest.leaderboard.scope import Scope
 from contest.people.tables import GROUPS
 from contest.redis import async_redis
@@ -38,7 +38,7 @@ class CollectiveRow:
     name: str
     people: int = 0
     attempts: int = 0
-    best_sum: int = 0
+    best_sum: int = 0  # sixtieths of a question (scorecode.UNIT)
     population: int | None = None
     # For a group: the communes of the area where it has at least one participant.
     communes_covered: int = 0
@@ -46,8 +46,8 @@ class CollectiveRow:
 
     @property
     def average(self) -> float | None:
-        """Average best score (correct answers) of the participants."""
-        return self.best_sum / self.people if self.people else None
+        """Average best score of the participants, in questions (best_sum is in sixtieths of a question)."""
+        return self.best_sum / self.people / scorecode.UNIT if self.people else None
 
     @property
     def rate(self) -> float | None:

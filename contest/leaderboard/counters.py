@@ -23,19 +23,20 @@ from contest import keys
 log = logging.getLogger(__name__)
 
 # Count one attempt of `member` for the field `pair` ("commune|group") in the four counters KEYS[k..k+3] (people,
-# attempts, sum of best results, each person's best): one more attempt; one more person the first time (the best
-# hash knows them); the sum of best results grows by what this attempt improves on their best.
+# attempts, sum of best results, each person's best; results in points, sixtieths of a question): one more attempt;
+# one more person the first time (the best hash knows them); the sum of best results grows by what this attempt
+# improves on their best.
 COUNT_LUA = """
-local function count(k, member, pair, correct)
+local function count(k, member, pair, points)
   local old = redis.call('HGET', KEYS[k + 3], member)
   redis.call('HINCRBY', KEYS[k + 1], pair, 1)
   if not old then
     redis.call('HINCRBY', KEYS[k], pair, 1)
-    redis.call('HSET', KEYS[k + 3], member, correct)
-    redis.call('HINCRBY', KEYS[k + 2], pair, correct)
-  elseif tonumber(correct) > tonumber(old) then
-    redis.call('HSET', KEYS[k + 3], member, correct)
-    redis.call('HINCRBY', KEYS[k + 2], pair, tonumber(correct) - tonumber(old))
+    redis.call('HSET', KEYS[k + 3], member, points)
+    redis.call('HINCRBY', KEYS[k + 2], pair, points)
+  elseif tonumber(points) > tonumber(old) then
+    redis.call('HSET', KEYS[k + 3], member, points)
+    redis.call('HINCRBY', KEYS[k + 2], pair, tonumber(points) - tonumber(old))
   end
 end
 """
@@ -84,7 +85,7 @@ class ContestCount:
     contestant_id: int
     commune: int
     group: str
-    correct: int
+    points: int  # sixtieths of a question (scorecode.UNIT)
     score: int
     day: str  # the day it was started in Vietnam, "2026-12-04"
 
@@ -109,7 +110,7 @@ async def queue_contest_count(r: aioredis.Redis, pipe: aioredis.client.Pipeline,
             a.contestant_id,
             a.score,
             a.group,
-            a.correct,
+            a.points,
             pair(a.commune, a.group),
             f"{a.day}|{a.commune}" if a.day else "",
             f"{a.day}|{a.contestant_id}",

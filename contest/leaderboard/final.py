@@ -1,9 +1,9 @@
 """The published order on the boards. PostgreSQL's round results are the one truth of a round's final order
 (results.service computes it: the prediction tiebreak, the disqualified left out); once they are published, the
 round's boards (overall, per commune, per group) hold that order, so every board, "my places" and the API read it
-from Redis as before. Before publication the boards are provisional (correct answers, then time).
+from Redis as before. Before publication the boards are provisional (points, then time).
 
-The contest-wide boards keep each person's best over the rounds by correct answers and time (a prediction is about
+The contest-wide boards keep each person's best over the rounds by points and time (a prediction is about
 one round's participants, so it breaks no tie across rounds); a result of a round where the person was
 disqualified, once published, is left out.
 """
@@ -22,14 +22,14 @@ from contest.settings import get_settings
 Boards = dict[str, dict[str, int]]
 
 _FINAL_SQL = """
-SELECT rr.contestant, rr.rank, rr.correct, rr.duration_ms, p.commune, p."group"
+SELECT rr.contestant, rr.rank, rr.points, rr.duration_ms, p.commune, p."group"
 FROM round_result rr JOIN contestant p ON p.id = rr.contestant JOIN round r ON r.id = rr.round
 WHERE rr.round = $1 AND r.results_published_at IS NOT NULL AND NOT rr.disqualified
 """
 
 # Every counted attempt of a contest, less those of a round where its author was disqualified (once published).
 _CONTEST_SQL = """
-SELECT a.contestant, p.commune, p."group", a.correct, a.duration_ms,
+SELECT a.contestant, p.commune, p."group", a.points, a.duration_ms,
        GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open
 FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN round r ON r.id = a.round
 WHERE r.contest = $1 AND a.status = 'scored' AND NOT a.preview
@@ -48,7 +48,7 @@ async def final_boards(conn: asyncpg.Connection, round_id: int) -> Boards:
     boards: Boards = {}
     for row in await conn.fetch(_FINAL_SQL, round_id):
         member = str(row["contestant"])
-        score = scorecode.encode_final(row["correct"], row["rank"], row["duration_ms"])
+        score = scorecode.encode_final(row["points"], row["rank"], row["duration_ms"])
         boards.setdefault(keys.board(round_id), {})[member] = score
         boards.setdefault(keys.commune_board(round_id, row["commune"]), {})[member] = score
         if row["group"]:
@@ -61,7 +61,7 @@ async def contest_boards(conn: asyncpg.Connection, contest_id: int) -> Boards:
     boards: Boards = {}
     for row in await conn.fetch(_CONTEST_SQL, contest_id):
         member = str(row["contestant"])
-        score = scorecode.encode(row["correct"] or 0, row["duration_ms"] or 0, row["after_open"])
+        score = scorecode.encode(row["points"] or 0, row["duration_ms"] or 0, row["after_open"])
         targets = [keys.contest_board(contest_id), keys.contest_commune_board(contest_id, row["commune"])]
         if row["group"]:
             targets.append(keys.contest_group_board(contest_id, row["group"]))

@@ -166,7 +166,7 @@ def _best(expected: Expected, key: str, member: str, score: int) -> None:
 
 
 def _score(row: asyncpg.Record) -> int:
-    return scorecode.encode(row["correct"] or 0, row["duration_ms"] or 0, row["after_open"])
+    return scorecode.encode(row["points"] or 0, row["duration_ms"] or 0, row["after_open"])
 
 
 async def expected_round(conn: asyncpg.Connection, round_id: int) -> tuple[Expected, int, int]:

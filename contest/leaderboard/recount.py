@@ -19,7 +19,7 @@ from contest.leaderboard.counters import pair
 # What the scoring pipeline ranks (see scoring.service._FOR_RANKING_SQL): scored, never previews; with the day it
 # was started in Vietnam and whether its author was disqualified in a published round.
 _RANKABLE_SQL = f"""
-SELECT a.id, a.round, r.contest, a.contestant, p.commune, p."group", a.correct, a.duration_ms,
+SELECT a.id, a.round, r.contest, a.contestant, p.commune, p."group", a.points, a.duration_ms,
        a.ranked_at IS NOT NULL AS ranked, GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open,
        (a.started_at AT TIME ZONE '{VN_TZ.key}')::date::text AS day,
        EXISTS (SELECT 1 FROM round_result rr WHERE rr.round = a.round AND rr.contestant = a.contestant
@@ -52,14 +52,14 @@ def _pairs(expected: Expected, scope: str, rows: list[asyncpg.Record]) -> None:
     """The "commune|group" counters and each person's best, as the ranking scripts leave them (leaderboard.counters)."""
     best: dict[str, int] = {}
     for row in rows:
-        member, field_, correct = str(row["contestant"]), pair(row["commune"], row["group"] or ""), row["correct"] or 0
+        member, field_, points = str(row["contestant"]), pair(row["commune"], row["group"] or ""), row["points"] or 0
         count(expected, keys.tally(scope, keys.PAIR_ATTEMPTS), field_)
         if member not in best:
             count(expected, keys.tally(scope, keys.PAIR_PEOPLE), field_)
-            count(expected, keys.tally(scope, keys.PAIR_BEST), field_, correct)
-        elif correct > best[member]:
-            count(expected, keys.tally(scope, keys.PAIR_BEST), field_, correct - best[member])
-        best[member] = max(best.get(member, correct), correct)
+            count(expected, keys.tally(scope, keys.PAIR_BEST), field_, points)
+        elif points > best[member]:
+            count(expected, keys.tally(scope, keys.PAIR_BEST), field_, points - best[member])
+        best[member] = max(best.get(member, points), points)
     for member, value in best.items():
         count(expected, keys.tally(scope, keys.BEST), member, value)
 

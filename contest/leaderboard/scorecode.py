@@ -1,38 +1,47 @@
 """The tie order, encoded in one sorted-set score so Redis never breaks ties alphabetically.
 
-More correct answers first, then the shorter completion time, then the earlier submission.
-Three fields in 53 bits, all exact in a double:
-  correct (7 bits) | 2^23-1 - duration in ms (23 bits, ~2.3 h) | 2^23-1 - seconds since round opened (23 bits, ~97 days)
+More points first, then the shorter completion time, then the earlier submission. Points are counted in sixtieths of
+a question (UNIT), so partial credit on a question of up to six options (a right tick worth 1/c, a wrong one 1/(n−c))
+is always a whole number. Three fields in 53 bits, all exact in a double:
+  points (13 bits, 136 questions) | 2^17-1 - duration in tenths of a second (17 bits, ~3.6 h)
+  | 2^23-1 - seconds since round opened (23 bits, ~97 days)
 The prediction tiebreak is applied to final results once the round closes and the real count is known.
 
-Once a round's results are published its boards hold the published order instead (`encode_final`): correct
-(7 bits) | 2^23-1 - final rank (23 bits) | 2^23-1 - duration in ms (23 bits), shifted below zero so that a score
+Once a round's results are published its boards hold the published order instead (`encode_final`): points
+(13 bits) | 2^23-1 - final rank (23 bits) | 2^17-1 - duration in tenths (17 bits), shifted below zero so that a score
 says by its sign which layout it is in, and `decode` reads both.
 """
 
 from __future__ import annotations
 
+# Points per question answered right in full: divisible by every count of correct and of wrong options (1 to 6).
+UNIT = 60
 FIELD = 2**23 - 1
-MAX_CORRECT = 127
+TENTHS = 2**17 - 1
+MAX_POINTS = 2**13 - 1
 
 
-def encode(correct: int, duration_ms: int, submitted_after_open_s: int) -> int:
+def _tenths(duration_ms: int) -> int:
+    return max(0, min(duration_ms // 100, TENTHS))
+
+
+def _points(points: int) -> int:
+    return max(0, min(points, MAX_POINTS))
+
+
+def encode(points: int, duration_ms: int, submitted_after_open_s: int) -> int:
     """A higher number is a better result."""
-    correct = max(0, min(correct, MAX_CORRECT))
-    duration = max(0, min(duration_ms, FIELD))
     offset = max(0, min(submitted_after_open_s, FIELD))
-    return (correct << 46) | ((FIELD - duration) << 23) | (FIELD - offset)
+    return (_points(points) << 40) | ((TENTHS - _tenths(duration_ms)) << 23) | (FIELD - offset)
 
 
 FINAL = 2**53
 
 
-def encode_final(correct: int, rank: int, duration_ms: int) -> int:
+def encode_final(points: int, rank: int, duration_ms: int) -> int:
     """A published result: a better final rank is a higher number (equal ranks, equal numbers); always below 0."""
-    correct = max(0, min(correct, MAX_CORRECT))
     rank = max(1, min(rank, FIELD))
-    duration = max(0, min(duration_ms, FIELD))
-    return ((correct << 46) | ((FIELD - rank) << 23) | (FIELD - duration)) - FINAL
+    return ((_points(points) << 40) | ((FIELD - rank) << 17) | (TENTHS - _tenths(duration_ms))) - FINAL
 
 
 def is_final(score: float | int) -> bool:
@@ -41,10 +50,18 @@ def is_final(score: float | int) -> bool:
 
 
 def decode(score: float | int) -> tuple[int, int, int]:
-    """(correct, duration_ms, seconds after the round opened) from a score; a published result has no submission time
-    (0)."""
+    """(points, duration_ms to the tenth of a second, seconds after the round opened) from a score; a published result
+    has no submission time (0)."""
     value = int(score)
     if value < 0:
         value += FINAL
-        return value >> 46, FIELD - (value & FIELD), 0
-    return value >> 46, FIELD - ((value >> 23) & FIELD), FIELD - (value & FIELD)
+        return value >> 40, (TENTHS - (value & TENTHS)) * 100, 0
+    return value >> 40, (TENTHS - ((value >> 23) & TENTHS)) * 100, FIELD - (value & FIELD)
+
+
+def in_questions(points: int | None) -> float | None:
+    """Points as questions: 450 -> 7.5; an int when whole (7, not 7.0)."""
+    if points is None:
+        return None
+    whole, part = divmod(points, UNIT)
+    return whole if not part else points / UNIT

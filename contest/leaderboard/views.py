@@ -30,7 +30,7 @@ class BoardRow:
     name: str
     phone: str
     commune: str
-    correct: int
+    correct: int | float  # the score in questions: 7.5 with partial credit
     duration_ms: int
 
 
@@ -78,9 +78,10 @@ async def public_rows(best: list[tuple[int, int, int]]) -> list[BoardRow]:
     }
     rows = []
     for rank, cid, score in best:
-        correct, duration, _ = scorecode.decode(score)
+        points, duration, _ = scorecode.decode(score)
         p = people[cid]
-        rows.append(BoardRow(rank, short_name(p["full_name"]), mask_phone(p["phone"]), p["commune"], correct, duration))
+        questions = scorecode.in_questions(points) or 0
+        rows.append(BoardRow(rank, short_name(p["full_name"]), mask_phone(p["phone"]), p["commune"], questions, duration))
     return rows
 
 

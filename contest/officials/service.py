@@ -17,7 +17,7 @@ from typing import Any
 from contest import clock, db, keys, xlsx
 from contest.clock import VN_TZ
 from contest.i18n import DEFAULT, N_
-from contest.leaderboard import counters
+from contest.leaderboard import counters, scorecode
 from contest.redis import async_redis
 from contest.text import composed, fold
 from contest.translations import translations
@@ -85,7 +85,7 @@ class ContestantRow:
     birth_year: int
     group: str
     attempts: int
-    best_correct: int | None
+    best_correct: int | float | None  # in questions: 7.5 with partial credit
     best_ms: int | None
     registered_at: datetime
 
@@ -243,7 +243,7 @@ async def summary(contest: dict, code: int | None = None) -> Summary:
         people=people,
         people_today=_per_day(counted[keys.DAY_PEOPLE], code).get(now_day, 0),
         attempts=_of(counted[keys.PAIR_ATTEMPTS], code),
-        average_best=round(best_sum / people, 2) if people else None,
+        average_best=round(best_sum / people / scorecode.UNIT, 2) if people else None,
         rank=rank,
         rank_of=rank_of,
         days=await daily(contest_id, code, counted),
@@ -251,17 +251,17 @@ async def summary(contest: dict, code: int | None = None) -> Summary:
 
 
 async def contestants(contest_id: int, code: int, page: int = 1, size: int | None = PAGE_SIZE) -> list[ContestantRow]:
-    """A commune's contestants in a contest, best first (more correct, then shorter time), then by name."""
+    """A commune's contestants in a contest, best first (more points, then shorter time), then by name."""
     limit = f" LIMIT {int(size)} OFFSET {max(0, page - 1) * int(size)}" if size else ""
     rows = await db.raw(
         f"""SELECT p.id, p.full_name, p.phone, p.birth_year, p."group", p.created_at,
-                   coalesce(n.attempts, 0) AS attempts, b.correct, b.duration_ms
+                   coalesce(n.attempts, 0) AS attempts, b.points, b.duration_ms
             FROM contestant p
             LEFT JOIN LATERAL (SELECT count(*) AS attempts FROM attempt a WHERE a.contestant = p.id AND {_COUNTED}) n ON true
-            LEFT JOIN LATERAL (SELECT a.correct, a.duration_ms FROM attempt a WHERE a.contestant = p.id AND {_COUNTED}
-                               ORDER BY a.correct DESC, a.duration_ms ASC LIMIT 1) b ON true
+            LEFT JOIN LATERAL (SELECT a.points, a.duration_ms FROM attempt a WHERE a.contestant = p.id AND {_COUNTED}
+                               ORDER BY a.points DESC, a.duration_ms ASC LIMIT 1) b ON true
             WHERE p.contest = {{}} AND p.commune = {{}}
-            ORDER BY b.correct DESC NULLS LAST, b.duration_ms ASC NULLS LAST, p.full_name, p.id{limit}""",
+            ORDER BY b.points DESC NULLS LAST, b.duration_ms ASC NULLS LAST, p.full_name, p.id{limit}""",
         contest_id,
         code,
     )
@@ -273,7 +273,7 @@ async def contestants(contest_id: int, code: int, page: int = 1, size: int | Non
             r["birth_year"],
             r["group"],
             int(r["attempts"]),
-            r["correct"],
+            scorecode.in_questions(r["points"]),
             r["duration_ms"],
             r["created_at"],
         )

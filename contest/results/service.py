@@ -1,7 +1,7 @@
 """Final results of a closed round: the frozen participant count, the full tie order, prizes, publication.
 
-The tie order: more correct answers, then the prediction closest to the real number of participants
-(frozen here, when the round's results are computed; no prediction comes last), then the shorter time,
+The tie order: more points (questions right; with partial credit, parts of them), then the prediction closest to the
+real number of participants (frozen here, when the round's results are computed; no prediction comes last), then the shorter time,
 then the earlier submission. Each contestant is judged on their best attempt under that order. Nothing
 changes once the results are published: recomputing, disqualifying and reinstating are refused, and the round's
 builder locks what they depend on, until an organiser reopens them with a reason (results.reopening).
@@ -20,6 +20,7 @@ from contest.contests.tables import Contest, Round
 from contest.db import engine
 from contest.formatting import local
 from contest.i18n import DEFAULT, N_, InputError, message
+from contest.leaderboard import scorecode
 from contest.leaderboard.final import show_final_order
 
 # Names shortened ("Nguyễn V. A.") and phones masked ("09x****678") as on every public page.
@@ -43,20 +44,20 @@ EXPORT_HEADER = (
 # Each contestant's best scored attempt under the full tie order, ranked (ties on every key share a rank).
 _BEST_SQL = """
 WITH best AS (
-    SELECT DISTINCT ON (a.contestant) a.contestant, a.id AS attempt, a.correct, a.prediction,
+    SELECT DISTINCT ON (a.contestant) a.contestant, a.id AS attempt, a.correct, a.points, a.prediction,
            abs(a.prediction - {}) AS prediction_gap, coalesce(a.duration_ms, 0) AS duration_ms, a.submitted_at
     FROM attempt a
     WHERE a.round = {} AND NOT a.preview AND a.status = 'scored'
-    ORDER BY a.contestant, a.correct DESC, prediction_gap ASC NULLS LAST, a.duration_ms ASC, a.submitted_at ASC, a.id
+    ORDER BY a.contestant, a.points DESC, prediction_gap ASC NULLS LAST, a.duration_ms ASC, a.submitted_at ASC, a.id
 )
-SELECT *, rank() OVER (ORDER BY correct DESC, prediction_gap ASC NULLS LAST, duration_ms ASC, submitted_at ASC) AS rank
+SELECT *, rank() OVER (ORDER BY points DESC, prediction_gap ASC NULLS LAST, duration_ms ASC, submitted_at ASC) AS rank
 FROM best
 """
 
 # Disqualified people leave the ranking: the others are ranked again among themselves, they go last.
 _RERANK_SQL = """
 UPDATE round_result rr SET rank = x.rank FROM (
-    SELECT id, rank() OVER (ORDER BY disqualified, correct DESC, prediction_gap ASC NULLS LAST, duration_ms ASC,
+    SELECT id, rank() OVER (ORDER BY disqualified, points DESC, prediction_gap ASC NULLS LAST, duration_ms ASC,
                                      submitted_at ASC) AS rank
     FROM round_result WHERE round = {}
 ) x WHERE rr.id = x.id
@@ -92,12 +93,13 @@ async def closed_rounds() -> list[dict]:
 
 async def results_of(round_id: int) -> list[dict]:
     """Every result of a round in rank order, with the person's full details (staff only)."""
-    return await db.raw(
+    rows = await db.raw(
         "SELECT rr.*, p.full_name, p.phone, p.birth_year, p.group, m.name AS commune, s.email AS decided_by_email "
         "FROM round_result rr JOIN contestant p ON p.id = rr.contestant JOIN commune m ON m.code = p.commune "
         "LEFT JOIN staff s ON s.id = rr.decided_by WHERE rr.round = {} ORDER BY rr.rank, rr.submitted_at, rr.id",
         round_id,
     )
+    return [r | {"score": scorecode.in_questions(r["points"])} for r in rows]
 
 
 # ---- computing -------------------------------------------------------------------------------------
@@ -157,6 +159,7 @@ async def compute_results(actor: StaffUser, round_id: int) -> int:
                         attempt=b["attempt"],
                         rank=b["rank"],
                         correct=b["correct"],
+                        points=b["points"],
                         prediction=b["prediction"],
                         prediction_gap=b["prediction_gap"],
                         duration_ms=b["duration_ms"],
@@ -195,7 +198,7 @@ async def _propose_prizes(rnd: dict) -> None:
         skip = {h["contestant"] for h in held}
     passed = (RoundResult.round == round_id) & (RoundResult.disqualified == False)  # noqa: E712
     if rnd["pass_mark"] is not None:
-        passed &= RoundResult.correct >= int(rnd["pass_mark"])
+        passed &= RoundResult.points >= int(rnd["pass_mark"]) * scorecode.UNIT
     ranked = (
         await RoundResult.select(RoundResult.id, RoundResult.contestant)
         .where(passed)
@@ -280,7 +283,7 @@ class PublicRow:
     name: str
     phone: str
     commune: str
-    correct: int
+    correct: int | float  # in questions: 7.5 with partial credit
     prediction_gap: int | None
     duration_ms: int
     prize: str | None
@@ -292,7 +295,7 @@ async def public_results(round_id: int) -> tuple[dict, list[tuple[str, list[Publ
     if rnd["results_published_at"] is None:
         return None
     rows = await db.raw(
-        "SELECT rr.rank, rr.correct, rr.prediction_gap, rr.duration_ms, rr.prize, p.full_name, p.phone, "
+        "SELECT rr.rank, rr.points, rr.prediction_gap, rr.duration_ms, rr.prize, p.full_name, p.phone, "
         "m.name AS commune FROM round_result rr JOIN contestant p ON p.id = rr.contestant "
         "JOIN commune m ON m.code = p.commune WHERE rr.round = {} AND NOT rr.disqualified "
         "ORDER BY rr.rank, rr.submitted_at, rr.id",
@@ -304,7 +307,7 @@ async def public_results(round_id: int) -> tuple[dict, list[tuple[str, list[Publ
             short_name(r["full_name"]),
             mask_phone(r["phone"]),
             r["commune"],
-            r["correct"],
+            scorecode.in_questions(r["points"]) or 0,
             r["prediction_gap"],
             r["duration_ms"],
             r["prize"],
@@ -322,7 +325,7 @@ async def export_rows(round_id: int) -> list[list[Any]]:
     """Every registered contestant of the contest, ranked first, then those who never finished the round."""
     rnd = await round_row(round_id)
     rows = await db.raw(
-        "SELECT p.full_name, p.phone, p.birth_year, p.group, m.name AS commune, rr.rank, rr.correct, rr.prediction, "
+        "SELECT p.full_name, p.phone, p.birth_year, p.group, m.name AS commune, rr.rank, rr.points, rr.prediction, "
         "rr.prediction_gap, rr.duration_ms, rr.submitted_at, rr.prize, rr.disqualified, rr.reason "
         "FROM contestant p JOIN commune m ON m.code = p.commune "
         "LEFT JOIN round_result rr ON rr.contestant = p.id AND rr.round = {} WHERE p.contest = {} "
@@ -332,7 +335,7 @@ async def export_rows(round_id: int) -> list[list[Any]]:
     )
     out = []
     for r in rows:
-        finished = r["correct"] is not None
+        finished = r["points"] is not None
         out.append(
             [
                 r["rank"] if finished and not r["disqualified"] else None,
@@ -341,7 +344,7 @@ async def export_rows(round_id: int) -> list[list[Any]]:
                 r["birth_year"],
                 r["commune"],
                 message(r["group"], section="groups"),
-                r["correct"],
+                scorecode.in_questions(r["points"]),
                 r["prediction"],
                 r["prediction_gap"],
                 round(r["duration_ms"] / 1000, 2) if finished else None,

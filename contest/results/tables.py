@@ -18,6 +18,7 @@ class RoundResult(Table):
     attempt = ForeignKey(Attempt)
     rank = Integer()
     correct = SmallInt()
+    points = Integer(default=0)  # sixtieths of a question, what the order is judged on
     prediction = BigInt(null=True, default=None)
     prediction_gap = BigInt(null=True, default=None)
     duration_ms = Integer()

@@ -19,24 +19,46 @@ import redis.asyncio as aioredis
 from contest import clock
 from contest.attempts.push import announce_ranked
 from contest.clock import VN_TZ
+from contest.leaderboard import scorecode
 from contest.leaderboard.boards import ScoredAttempt, rank_attempts
 
+# Each item: c correct options among n, of which `hit` correct and `miss` wrong ones are ticked. Right in full
+# when exactly the correct ones are chosen (one, or all of several): UNIT ($3) points. Otherwise nothing, unless
+# the contest gives partial credit and the question has several correct options: max(0, hit/c − miss/(n−c)) of
+# UNIT, a whole number since UNIT is divisible by every c and n−c up to six options.
 _SCORE_SQL = """
-UPDATE attempt a SET status = 'scored', scored_at = $2, correct = (
-    SELECT count(*) FROM attempt_item i
-    WHERE i.attempt = a.id AND (i.chosen IS NOT NULL OR cardinality(i.chosen_set) > 0)
-      -- All or nothing: right when the options chosen are exactly the correct ones (one, or all of several).
-      AND NOT EXISTS (
-          SELECT 1 FROM option o WHERE o.id = ANY(i.option_ids)
-            AND o.is_correct <> (o.id IS NOT DISTINCT FROM i.chosen OR o.id = ANY(coalesce(i.chosen_set, '{}')))
-      )
-)
-WHERE a.id = ANY($1::bigint[]) AND a.status = 'submitted'
+UPDATE attempt a SET status = 'scored', scored_at = $2, correct = s.correct, points = s.points
+FROM (
+    SELECT a2.id, count(*) FILTER (WHERE g.whole) AS correct, coalesce(sum(g.points), 0) AS points
+    FROM attempt a2 JOIN round r ON r.id = a2.round JOIN contest c ON c.id = r.contest
+    LEFT JOIN LATERAL (
+        SELECT k.whole,
+               CASE WHEN k.whole THEN $3
+                    WHEN c.partial_credit AND k.c > 1
+                    THEN greatest(0, $3 * k.hit / k.c - coalesce($3 * k.miss / nullif(k.n - k.c, 0), 0))
+                    ELSE 0 END AS points
+        FROM attempt_item i CROSS JOIN LATERAL (
+            SELECT count(*)::int AS n, (count(*) FILTER (WHERE o.is_correct))::int AS c,
+                   (count(*) FILTER (WHERE o.is_correct AND t.ticked))::int AS hit,
+                   (count(*) FILTER (WHERE NOT o.is_correct AND t.ticked))::int AS miss,
+                   bool_or(t.ticked) AND bool_and(o.is_correct = t.ticked) AS whole
+            FROM option o
+            CROSS JOIN LATERAL (
+                SELECT o.id IS NOT DISTINCT FROM i.chosen OR o.id = ANY(coalesce(i.chosen_set, '{}')) AS ticked
+            ) t
+            WHERE o.id = ANY(i.option_ids)
+        ) k
+        WHERE i.attempt = a2.id
+    ) g ON true
+    WHERE a2.id = ANY($1::bigint[])
+    GROUP BY a2.id
+) s
+WHERE a.id = s.id AND a.status = 'submitted'
 RETURNING a.id
 """
 
 _FOR_RANKING_SQL = f"""
-SELECT a.id, a.round, a.contestant, p.commune, a.correct, a.duration_ms,
+SELECT a.id, a.round, a.contestant, p.commune, a.points, a.duration_ms,
        GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open, p."group", r.contest,
        (a.started_at AT TIME ZONE '{VN_TZ.key}')::date::text AS day
 FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN round r ON r.id = a.round
@@ -62,7 +84,7 @@ async def score_batch(conn: asyncpg.Connection, r: aioredis.Redis, limit: int) -
         if not claimed:
             return 0, 0
         ids = [row["id"] for row in claimed]
-        scored = [row["id"] for row in await conn.fetch(_SCORE_SQL, ids, clock.now())]
+        scored = [row["id"] for row in await conn.fetch(_SCORE_SQL, ids, clock.now(), scorecode.UNIT)]
     ranked = await rank_ids(conn, r, scored)
     return len(scored), ranked
 
@@ -80,7 +102,7 @@ async def rank_ids(conn: asyncpg.Connection, r: aioredis.Redis, ids: list[int]) 
                 row["round"],
                 row["contestant"],
                 row["commune"],
-                row["correct"],
+                row["points"] or 0,
                 row["duration_ms"] or 0,
                 row["after_open"],
                 row["group"],

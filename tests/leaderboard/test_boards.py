@@ -24,9 +24,20 @@ def test_the_score_orders_correct_then_shorter_time_then_earlier_submission() ->
     assert all(float(s) == s for s in ordered)  # exact in a double, as Redis stores it
 
 
-@pytest.mark.parametrize("fields", [(0, 0, 0), (20, 123_456, 654_321), (127, 2**23 - 1, 2**23 - 1)])
+# Points in sixtieths of a question (7.5 questions = 450), up to 136 questions; time to the tenth of a second.
+@pytest.mark.parametrize("fields", [(0, 0, 0), (450, 123_400, 654_321), (136 * 60, (2**17 - 1) * 100, 2**23 - 1)])
 def test_the_score_decodes_to_what_was_encoded(fields) -> None:  # type: ignore[no-untyped-def]
     assert scorecode.decode(float(scorecode.encode(*fields))) == fields
+    points, duration_ms, _ = fields
+    assert scorecode.decode(float(scorecode.encode_final(points, 2**23 - 1, duration_ms))) == (points, duration_ms, 0)
+
+
+def test_half_a_question_ranks_between_whole_ones_and_time_counts_to_the_tenth_of_a_second() -> None:
+    seven, seven_and_a_half, eight = (scorecode.encode(p, 60_000, 10) for p in (420, 450, 480))
+    assert seven < seven_and_a_half < eight
+    assert scorecode.encode(450, 60_000, 10) > scorecode.encode(450, 60_100, 10)  # a tenth of a second faster
+    assert scorecode.decode(scorecode.encode(450, 61_234, 10))[1] == 61_200
+    assert scorecode.in_questions(450) == 7.5 and scorecode.in_questions(420) == 7
 
 
 async def test_redis_ties_follow_the_tie_order_never_the_alphabet(new_round) -> None:
@@ -36,10 +47,10 @@ async def test_redis_ties_follow_the_tie_order_never_the_alphabet(new_round) -> 
     await rank_attempts(
         r,
         [
-            ScoredAttempt(1, case.round_id, 9, 11560, 8, 60_000, 100),  # slower
-            ScoredAttempt(2, case.round_id, 10, 11560, 8, 50_000, 200),  # faster: first
-            ScoredAttempt(3, case.round_id, 11, 11560, 8, 60_000, 50),  # as slow as 9, submitted earlier
-            ScoredAttempt(4, case.round_id, 12, 11560, 8, 60_000, 50),  # identical to 11: shares its rank
+            ScoredAttempt(1, case.round_id, 9, 11560, 8 * 60, 60_000, 100),  # slower
+            ScoredAttempt(2, case.round_id, 10, 11560, 8 * 60, 50_000, 200),  # faster: first
+            ScoredAttempt(3, case.round_id, 11, 11560, 8 * 60, 60_000, 50),  # as slow as 9, submitted earlier
+            ScoredAttempt(4, case.round_id, 12, 11560, 8 * 60, 60_000, 50),  # identical to 11: shares its rank
         ],
     )
     assert [(rank, member) for rank, member, _ in await top(r, case.round_id, 10)][:1] == [(1, 10)]

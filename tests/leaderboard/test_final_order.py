@@ -123,7 +123,7 @@ async def test_after_publication_every_board_and_my_places_follow_the_published_
     scope = await round_scope(rid)
     assert scope is not None
     away = next(c for c in (await count_collective(scope)).communes if c.code == AWAY)
-    assert (away.people, away.best_sum) == (1, 1)
+    assert (away.people, away.best_sum, away.average) == (1, 60, 1)  # best_sum in sixtieths of a question
 
 
 async def test_a_person_disqualified_in_published_results_leaves_the_counters_the_dashboard_reads(

@@ -80,10 +80,10 @@ async def test_each_group_has_its_own_board_and_ranks(new_round, worker) -> None
 async def test_ranking_twice_counts_groups_once(new_round) -> None:
     case = await new_round()
     r = async_redis()
-    scored = ScoredAttempt(991, case.round_id, 77, THUY_NGUYEN, 5, 60_000, 10, "youth", case.contest_id)
+    scored = ScoredAttempt(991, case.round_id, 77, THUY_NGUYEN, 5 * 60, 60_000, 10, "youth", case.contest_id)
     assert await rank_attempts(r, [scored]) == 1
     assert await rank_attempts(r, [scored]) == 0
-    better = ScoredAttempt(992, case.round_id, 77, THUY_NGUYEN, 6, 60_000, 20, "youth", case.contest_id)
+    better = ScoredAttempt(992, case.round_id, 77, THUY_NGUYEN, 6 * 60, 60_000, 20, "youth", case.contest_id)
     assert await rank_attempts(r, [better, better]) == 1
     assert await group_participation(r, case.round_id) == {"youth": (1, 2)}
     assert await r.zcard(keys.group_board(case.round_id, "youth")) == 1
