@@ -79,6 +79,7 @@ def _contest_out(info: contests.ContestInfo) -> ContestOut:
             for r in info.rounds
         ],
         people.admitted_groups(info.groups),
+        info.partial_credit,
     )
 
 

@@ -65,6 +65,9 @@ class ContestOut(msgspec.Struct):
     rounds: list[RoundOut]
     # The contestant groups it admits: register with one of them. Its places: GET /contests/{slug}/provinces.
     groups: list[str] = msgspec.field(default_factory=list)
+    # Questions with several correct options score in part (max(0, right/correct − wrong/incorrect) of a question),
+    # else all or nothing.
+    partial_credit: bool = False
 
 
 class ProvinceOut(msgspec.Struct):

@@ -32,6 +32,8 @@ MAX_SLUG = 60
 # Once results are computed they depend on everything else of a round (prizes, pass mark, draw, window, prediction).
 EDITABLE_AFTER_RESULTS = ("title",)
 SCORING_FIELDS = ("quotas", "time_limit_seconds", "max_attempts", "opens_at", "pass_mark", "ask_prediction")
+# How a question with several correct options is scored (Contest.partial_credit): all or nothing, or in part.
+SCORINGS = ("all", "partial")
 # Days personal data is kept after the last round's results: long enough to award prizes and certificates.
 RETENTION_MIN, RETENTION_MAX = 30, 3650
 
@@ -130,6 +132,9 @@ async def save_contest(actor: StaffUser, form: Mapping[str, Any], groups: list[s
     }
     if retention is not None or contest_id is None:
         values["retention_days"] = retention or DEFAULT_RETENTION_DAYS
+    partial = _partial_credit(form)
+    if partial is not None or contest_id is None:
+        values["partial_credit"] = bool(partial)
     if contest_id is None:
         slug = await _unique_slug(title, None)
         rows = await Contest.insert(Contest(slug=slug, published=False, **{**values, "quotas": json.dumps(quotas)})).returning(
@@ -143,6 +148,9 @@ async def save_contest(actor: StaffUser, form: Mapping[str, Any], groups: list[s
     inherited: list[str] = [k for k in ("quotas", "time_limit_seconds") if k in changed]
     if inherited and await _attempts_in(contest_id, inheriting=inherited):
         raise InputError({"quotas": "contest_locked"})
+    # Every attempt of a contest is scored by one rule: the choice is fixed once anyone has started.
+    if "partial_credit" in changed and await _attempts_in(contest_id, inheriting=[]):
+        raise InputError({"partial_credit": "partial_credit_locked"})
     if changed:
         if "quotas" in changed:
             changed["quotas"] = json.dumps(quotas)
@@ -158,9 +166,18 @@ async def set_contest_published(actor: StaffUser, contest_id: int, published: bo
     await audit(actor.id, "contest.publish" if published else "contest.unpublish", row["slug"])
 
 
+def _partial_credit(form: Mapping[str, Any]) -> bool | None:
+    """The scoring of questions with several correct options: "partial" or "all" (None when not sent)."""
+    chosen = str(form.get("scoring") or "").strip()
+    if chosen not in ("", *SCORINGS):
+        raise InputError({"partial_credit": "scoring_invalid"})
+    return chosen == "partial" if chosen else None
+
+
 async def _attempts_in(contest_id: int, inheriting: list[str]) -> bool:
-    """Whether a round using the contest's own value of these fields has a real attempt."""
-    nulls = " OR ".join(f"r.{field} IS NULL" for field in inheriting)
+    """Whether a round using the contest's own value of these fields (any round when none is named) has a real
+    attempt."""
+    nulls = " OR ".join(f"r.{field} IS NULL" for field in inheriting) or "true"
     rows = await db.raw(
         f"SELECT 1 FROM attempt a JOIN round r ON r.id = a.round WHERE r.contest = {{}} AND NOT a.preview AND ({nulls}) LIMIT 1",
         contest_id,

@@ -47,6 +47,8 @@ class ContestInfo:
     rounds: list[RoundInfo]
     # The contestant groups it names (empty: every group).
     groups: list[str] = field(default_factory=list)
+    # A question with several correct options scores in part (else all or nothing).
+    partial_credit: bool = False
 
     def open_round(self, now: datetime) -> RoundInfo | None:
         return next((r for r in self.rounds if r.state(now) == "open"), None)
@@ -81,6 +83,7 @@ def _info(row: dict, rounds: list[dict]) -> ContestInfo:
             for r in rounds
         ],
         list(row["groups"] or []),
+        bool(row.get("partial_credit")),
     )
 
 

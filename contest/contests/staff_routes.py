@@ -317,6 +317,7 @@ def _echo_contest(form: Any) -> dict[str, Any]:
         "provinces": [int(p) for p in form.getall("provinces", []) if is_digits(p)],
         "communes": [int(c) for c in form.getall("communes", []) if is_digits(c)],
         "retention_days": form.get("retention_days", ""),
+        "partial_credit": form.get("scoring") == "partial",
     }
 
 
