@@ -77,7 +77,7 @@ SELECT count(*) AS n FROM made
 _COLLECTIVE_SQL = f"""
 WITH made AS (
     INSERT INTO certificate {_COLUMNS}
-    SELECT {_CODE}, 'collective', $2, $3, NULL, m.code, 'c:' || m.code, m.name, NULL, NULL, NULL, $1, ''
+    SELECT {_CODE}, 'collective', $2, $3, NULL, m.code, 'c:' || m.code, m.name, NULL, NULL, NULL, NULL, $1, ''
     FROM commune m WHERE m.code = ANY($4::int[])
     ON CONFLICT (contest, kind, subject) WHERE NOT superseded DO NOTHING
     RETURNING 1

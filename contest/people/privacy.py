@@ -83,8 +83,8 @@ WHERE p.phone = {} AND p.erased_at IS NULL ORDER BY p.created_at, p.id
 """
 _ATTEMPTS_SQL = """
 SELECT a.id, a.contestant, a.round, r.number AS round_number, r.title AS round_title, c.title AS contest_title,
-       a.status, a.started_at, a.deadline, a.submitted_at, a.auto_submitted, a.prediction, a.correct, a.total,
-       a.duration_ms
+       a.status, a.started_at, a.deadline, a.submitted_at, a.auto_submitted, a.prediction, a.correct, a.points,
+       a.total, a.duration_ms
 FROM attempt a JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest
 WHERE a.contestant = ANY({}::int[]) AND NOT a.preview ORDER BY a.started_at, a.id
 """
@@ -94,7 +94,7 @@ WHERE i.attempt = ANY({}::int[]) ORDER BY i.attempt, i.position
 """
 _RESULTS_SQL = """
 SELECT rr.contestant, rr.round, r.number AS round_number, r.title AS round_title, c.title AS contest_title, rr.rank,
-       rr.correct, rr.prediction, rr.prediction_gap, rr.duration_ms, rr.submitted_at, rr.prize, rr.disqualified,
+       rr.correct, rr.points, rr.prediction, rr.prediction_gap, rr.duration_ms, rr.submitted_at, rr.prize, rr.disqualified,
        rr.reason, r.results_published_at
 FROM round_result rr JOIN round r ON r.id = rr.round JOIN contest c ON c.id = r.contest
 WHERE rr.contestant = ANY({}::int[]) ORDER BY c.id, r.number
@@ -102,7 +102,7 @@ WHERE rr.contestant = ANY({}::int[]) ORDER BY c.id, r.number
 # The certificate table by name only: its module belongs to the certificates domain.
 _CERTIFICATES_SQL = """
 SELECT x.code, x.kind, x.contestant, x.contest, c.title AS contest_title, x.round, x.holder, x.prize, x.correct,
-       x.total, x.issued_at, x.revoked_at
+       x.points, x.total, x.issued_at, x.revoked_at
 FROM certificate x JOIN contest c ON c.id = x.contest
 WHERE x.contestant = ANY({}::int[]) ORDER BY x.issued_at, x.id
 """

@@ -118,6 +118,7 @@ async def test_partial_credit_scores_a_question_of_several_answers_in_part_and_r
     api = (await client.get(f"/api/v1/rounds/{case.round_id}/board")).json()
     assert [row["correct"] for row in api["top"]] == [pytest.approx(130 / 60), 1.5, 1]
     assert (await client.get(f"/api/v1/contests/{case.slug}")).json()["partial_credit"] is True
+    assert "được chấm điểm từng phần" in (await client.get(f"/c/{case.slug}/the-le")).text
     mine = (await client.get(f"/rounds/{case.round_id}/board/me?phone=0912{case.round_id % 1000:03d}002&birth_year=1990")).text
     assert re.search(r"Hạng chung: <strong>2</strong>/3 \(1,5 câu đúng", mine), mine
 
@@ -144,13 +145,15 @@ async def test_partial_credit_scores_a_question_of_several_answers_in_part_and_r
     assert [row[6] for row in sheet.iter_rows(min_row=2, max_row=4, values_only=True)] == [pytest.approx(130 / 60), 1.5, 1]
 
 
-async def test_all_or_nothing_stays_the_default(new_round, clock, worker) -> None:
+async def test_all_or_nothing_stays_the_default(client, new_round, clock, worker) -> None:
     case, ids = await _round(new_round, partial=False)
     people = await _everyone_takes(case, ids, clock, worker)
     assert await _scores(people) == {"Lan": (2, 120), "Minh": (1, 60), "Hoa": (1, 60)}
     best = await top(async_redis(), case.round_id)
     assert [member for _, member, _ in best] == [people[w][0] for w in ("Lan", "Hoa", "Minh")]  # Hoa was faster
     assert (await check_round(case.round_id)).ok
+    assert (await client.get(f"/api/v1/contests/{case.slug}")).json()["partial_credit"] is False
+    assert "chỉ được điểm khi chọn đúng và đủ" in (await client.get(f"/c/{case.slug}/the-le")).text
 
 
 async def test_the_organiser_chooses_partial_credit_in_the_contest_form_until_anyone_takes_it(client, new_round) -> None:
