@@ -53,6 +53,9 @@ def round_pattern(round_id: int) -> list[str]:
     return [f"board:{tag}", f"board:{tag}:c:*", f"board:{tag}:g:*", f"part:{tag}:*", f"ranked:{tag}", f"boardcache:{tag}:*"]
 
 
+SCORE_LAYOUT = "scorecode:layout"
+"""The layout (leaderboard.scorecode.LAYOUT) the boards' scores are in: another one means they need a rebuild."""
+
 SCORING_KICK = "scoring:kick"
 """Flag set while a scoring job is queued and not yet started: one wake-up job per burst of submits."""
 

@@ -23,6 +23,10 @@ def migrate() -> None:
     response = asyncio.run(run_forwards(app_name="all", migration_id="all", fake=False))
     if not response.success:
         raise SystemExit(f"migrations failed: {response.message}")
+    from contest.leaderboard.rebuild import ensure_layout
+
+    for line in asyncio.run(ensure_layout()):  # boards scored in an older layout of the scores
+        print(line)
 
 
 def demo(all_provinces: bool = False) -> None:

@@ -29,7 +29,7 @@ from contest.leaderboard.recount import (
     round_counters,
     round_rows,
 )
-from contest.redis import async_redis
+from contest.redis import async_redis, close_async_redis
 from contest.scoring.service import rank_ids
 from contest.settings import get_settings
 
@@ -115,6 +115,20 @@ async def rebuild(round_id: int | None = None, quiet: bool = False) -> list[str]
     finally:
         await conn.close()
     return lines
+
+
+async def ensure_layout() -> list[str]:
+    """Rebuild every board once when Redis holds scores in an older layout than scorecode's (after an upgrade); for a
+    command of its own process (`contest migrate`): it closes the shared client."""
+    r = async_redis()
+    try:
+        if await r.get(keys.SCORE_LAYOUT) == str(scorecode.LAYOUT):
+            return []
+        done = await rebuild(quiet=True)
+        await r.set(keys.SCORE_LAYOUT, scorecode.LAYOUT)
+        return done
+    finally:
+        await close_async_redis()
 
 
 # --- Checking Redis against PostgreSQL ------------------------------------------------------------

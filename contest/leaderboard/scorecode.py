@@ -14,6 +14,8 @@ says by its sign which layout it is in, and `decode` reads both.
 
 from __future__ import annotations
 
+# The layout of the numbers below; boards in an older one (correct answers | ms | seconds) are rebuilt on migrate.
+LAYOUT = 2
 # Points per question answered right in full: divisible by every count of correct and of wrong options (1 to 6).
 UNIT = 60
 FIELD = 2**23 - 1
