@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from openpyxl import load_workbook
 
-from contest.attempts import service as attempts
+from contest.attempts import answering, finishing, starting
 from contest.attempts.tables import Attempt, AttemptItem
 from contest.contests import builder
 from contest.contests.tables import Contest
@@ -70,17 +70,17 @@ async def _round(new_round, partial: bool):  # type: ignore[no-untyped-def]
 
 async def _take(case, ids, clock, n: int, who: str, seconds: int) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     me = await case.contestant(n, name=NAMES[who])
-    attempt_id = await attempts.start_attempt(me, case.round_id)
+    attempt_id = await starting.start_attempt(me, case.round_id)
     items = await AttemptItem.select(AttemptItem.position, AttemptItem.question).where(AttemptItem.attempt == attempt_id)
     for item in items:
         key, options = ids[item["question"]]
         ticked = [options[t] for t in TICKS[who][key]]
         if key == "one":
-            await attempts.save_answer(attempt_id, me, item["position"], ticked[0])
+            await answering.save_answer(attempt_id, me, item["position"], ticked[0])
         else:
-            await attempts.save_choices(attempt_id, me, item["position"], ticked)
+            await answering.save_choices(attempt_id, me, item["position"], ticked)
     clock.advance(seconds=seconds)
-    await attempts.submit(attempt_id, me)
+    await finishing.submit(attempt_id, me)
     return me, attempt_id
 
 
@@ -173,7 +173,7 @@ async def test_the_organiser_chooses_partial_credit_in_the_contest_form_until_an
     # Once anyone has started, every attempt is scored by the same rule: the choice is refused.
     case, _ = await _round(new_round, partial=False)
     me = await case.contestant(1)
-    await attempts.start_attempt(me, case.round_id)
+    await starting.start_attempt(me, case.round_id)
     row = await Contest.select().where(Contest.id == case.contest_id).first()
     same = {"title": row["title"], "time_limit_minutes": str(row["time_limit_seconds"] // 60), "scoring": "partial"}
     same |= {f"quota.{k}": str(v) for k, v in json.loads(row["quotas"]).items()}
