@@ -92,8 +92,8 @@ async def test_the_counters_equal_a_recount_after_rounds_taken_in_several_commun
     for scope in await _scopes(case, round2):
         assert _table(await collective(scope)) == _table(await count_collective(scope)), scope
     whole = {row.code: row for row in (await collective((await _scopes(case, round2))[2])).communes}
-    # Thuỷ Nguyên: An (best 6 over the rounds) and Bình (5); four attempts.
-    assert (whole[THUY_NGUYEN].people, whole[THUY_NGUYEN].attempts, whole[THUY_NGUYEN].best_sum) == (2, 4, 11)
+    # Thuỷ Nguyên: An (best 6 over the rounds) and Bình (5); four attempts; best results in sixtieths of a question.
+    assert (whole[THUY_NGUYEN].people, whole[THUY_NGUYEN].attempts, whole[THUY_NGUYEN].best_sum) == (2, 4, 11 * 60)
     await sign_in(client, await staff("organiser"))
     summary = (
         await client.get(f"/staff/officials/api/communes/{THIEN_HUONG}/summary", params={"contest": case.contest_id})

@@ -137,7 +137,7 @@ async def test_a_person_disqualified_in_published_results_leaves_the_counters_th
     await sign_in(client, await staff("organiser"))
     path = f"/staff/officials/api/communes/{AWAY}/summary"
 
-    async def away_counts() -> list[tuple[int, int]]:
+    async def away_counts() -> list[tuple[int, int]]:  # best results in sixtieths of a question
         rows = [next(c for c in (await collective(s)).communes if c.code == AWAY) for s in (scope, whole)]
         shown = (await client.get(path, params={"contest": case.contest_id})).json()
         return [(row.people, row.best_sum) for row in rows] + [(shown["people"], shown["attempts"])]
@@ -146,9 +146,9 @@ async def test_a_person_disqualified_in_published_results_leaves_the_counters_th
     actor = await _organiser()
     await service.compute_results(actor, case.round_id)
     await service.disqualify(actor, case.round_id, who["C"], "Thi hộ người khác")
-    assert await away_counts() == [(2, 5), (2, 5), (2, 2)]
+    assert await away_counts() == [(2, 5 * 60), (2, 5 * 60), (2, 2)]
     await service.publish(actor, case.round_id)
-    assert await away_counts() == [(1, 1), (1, 1), (1, 1)]  # C's attempt counts no more, as on the boards
+    assert await away_counts() == [(1, 60), (1, 60), (1, 1)]  # C's attempt counts no more, as on the boards
     assert (await check_round(case.round_id)).ok and (await check_contest(case.contest_id)).ok
     # Replaying C's ranking (a job delivered again) does not bring them back.
     conn = await asyncpg.connect(get_settings().db.url)
@@ -157,7 +157,7 @@ async def test_a_person_disqualified_in_published_results_leaves_the_counters_th
         await rank_ids(conn, async_redis(), ids)
     finally:
         await conn.close()
-    assert await away_counts() == [(1, 1), (1, 1), (1, 1)]
+    assert await away_counts() == [(1, 60), (1, 60), (1, 1)]
 
 
 async def test_the_check_flags_a_board_that_disagrees_with_the_published_results_and_the_rebuild_restores_it(
