@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from contest import clock, db
 from contest.i18n import InputError
+from contest.leaderboard.scorecode import question_points
 from contest.settings import get_settings
 
 
@@ -44,6 +45,8 @@ class AttemptView:
     seconds_left: int
     prediction: int | None
     ask_prediction: bool = True
+    # The contest scores questions of several correct options in part: the page says how.
+    partial_credit: bool = False
     items: list[ItemView] = field(default_factory=list)
 
     @property
@@ -54,8 +57,9 @@ class AttemptView:
 async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = True) -> AttemptView:
     """The attempt as its contestant sees it: questions and options in their order, never the key."""
     rows = await db.raw(
-        "SELECT a.id, a.round, a.contestant, a.status, a.deadline, a.prediction, r.ask_prediction "
-        "FROM attempt a JOIN round r ON r.id = a.round WHERE a.id = {} AND a.contestant = {}",
+        "SELECT a.id, a.round, a.contestant, a.status, a.deadline, a.prediction, r.ask_prediction, c.partial_credit "
+        "FROM attempt a JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest "
+        "WHERE a.id = {} AND a.contestant = {}",
         attempt_id,
         contestant_id,
     )
@@ -64,7 +68,15 @@ async def attempt_view(attempt_id: int, contestant_id: int, with_items: bool = T
     a = rows[0]
     left = max(0, int((a["deadline"] - clock.now()).total_seconds())) if a["status"] == "open" else 0
     view = AttemptView(
-        a["id"], a["round"], a["contestant"], a["status"], a["deadline"], left, a["prediction"], a["ask_prediction"]
+        a["id"],
+        a["round"],
+        a["contestant"],
+        a["status"],
+        a["deadline"],
+        left,
+        a["prediction"],
+        a["ask_prediction"],
+        bool(a["partial_credit"]),
     )
     if with_items:
         items = await db.raw(
@@ -108,6 +120,7 @@ class ReviewItem:
     text: str
     options: list[tuple[str, bool, bool]]  # (text, chosen, correct)
     explanation: str
+    partial_credit: bool = False  # the contest's rule for questions of several correct options
 
     @property
     def right(self) -> bool:
@@ -118,12 +131,26 @@ class ReviewItem:
     def multiple(self) -> bool:
         return sum(correct for _, _, correct in self.options) > 1
 
+    @property
+    def in_part(self) -> bool:
+        """Scored in part: a question of several correct options in a contest giving partial credit."""
+        return self.partial_credit and self.multiple
+
+    @property
+    def points(self) -> int:
+        """The question's points (sixtieths of a question), as the scoring worker counted them."""
+        hit = sum(chosen and correct for _, chosen, correct in self.options)
+        miss = sum(chosen and not correct for _, chosen, correct in self.options)
+        c = sum(correct for _, _, correct in self.options)
+        return question_points(len(self.options), c, hit, miss, self.partial_credit)
+
 
 async def review(attempt_id: int, contestant_id: int) -> list[ReviewItem] | None:
     """The attempt with the key and explanations, once its round has closed (None before: the key stays hidden)."""
     rows = await db.raw(
-        "SELECT i.position, q.text, q.explanation, i.chosen, i.chosen_set, i.option_ids, r.closes_at FROM attempt a "
-        "JOIN round r ON r.id = a.round JOIN attempt_item i ON i.attempt = a.id JOIN question q ON q.id = i.question "
+        "SELECT i.position, q.text, q.explanation, i.chosen, i.chosen_set, i.option_ids, r.closes_at, c.partial_credit "
+        "FROM attempt a JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest "
+        "JOIN attempt_item i ON i.attempt = a.id JOIN question q ON q.id = i.question "
         "WHERE a.id = {} AND a.contestant = {} AND a.status <> 'open' ORDER BY i.position",
         attempt_id,
         contestant_id,
@@ -141,6 +168,7 @@ async def review(attempt_id: int, contestant_id: int) -> list[ReviewItem] | None
                 for o in row["option_ids"]
             ],
             row["explanation"],
+            bool(row["partial_credit"]),
         )
         for row in rows
     ]

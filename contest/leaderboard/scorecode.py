@@ -37,6 +37,16 @@ def encode(points: int, duration_ms: int, submitted_after_open_s: int) -> int:
     return (_points(points) << 40) | ((TENTHS - _tenths(duration_ms)) << 23) | (FIELD - offset)
 
 
+def question_points(n: int, c: int, hit: int, miss: int, partial: bool) -> int:
+    """One question's points, as the scoring worker counts them: UNIT when exactly the c correct options among n are
+    ticked; with partial credit on several correct options max(0, hit/c − miss/(n−c)) of UNIT; else nothing."""
+    if hit == c and miss == 0 and c > 0:
+        return UNIT
+    if partial and c > 1:
+        return max(0, UNIT * hit // c - (UNIT * miss // (n - c) if n > c else 0))
+    return 0
+
+
 FINAL = 2**53
 
 

@@ -34,7 +34,7 @@ XLSX_HEADER = (
     N_("Năm sinh"),
     N_("Đối tượng"),
     N_("Số lượt thi"),
-    N_("Số câu đúng cao nhất"),
+    N_("Điểm cao nhất"),
     N_("Thời gian tốt nhất (giây)"),
     N_("Ngày đăng ký"),
 )

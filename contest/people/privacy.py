@@ -89,7 +89,7 @@ FROM attempt a JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest
 WHERE a.contestant = ANY({}::int[]) AND NOT a.preview ORDER BY a.started_at, a.id
 """
 _ANSWERS_SQL = """
-SELECT i.attempt, i.position, i.question, i.chosen, i.answered_at FROM attempt_item i
+SELECT i.attempt, i.position, i.question, i.chosen, i.chosen_set, i.answered_at FROM attempt_item i
 WHERE i.attempt = ANY({}::int[]) ORDER BY i.attempt, i.position
 """
 _RESULTS_SQL = """

@@ -37,7 +37,7 @@ PUBLIC_TOP = 50
 MIN_REASON, MAX_REASON = 3, 500
 EXPORT_HEADER = (
     N_("Hạng"), N_("Họ và tên"), N_("Số điện thoại"), N_("Năm sinh"), N_("Xã/phường"), N_("Đối tượng"),
-    N_("Số câu đúng"), N_("Dự đoán"), N_("Chênh lệch dự đoán"), N_("Thời gian (giây)"), N_("Nộp bài lúc"), N_("Giải"),
+    N_("Điểm"), N_("Dự đoán"), N_("Chênh lệch dự đoán"), N_("Thời gian (giây)"), N_("Nộp bài lúc"), N_("Giải"),
     N_("Bị loại"), N_("Lý do loại"),
 )  # fmt: skip
 
