@@ -72,6 +72,17 @@ class Sent:
     bad_lines: int = 0
 
 
+def _wait_for_group(pgid: int, timeout: float) -> None:
+    """Until no process of this process group is left (or the timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.2)
+
+
 def read_ledger(folder: Path) -> Sent:
     """Every ledger file of the run, in order per file (one user's requests are sequential)."""
     sent = Sent()
@@ -793,6 +804,10 @@ def run(args: argparse.Namespace, out: Path, ids: dict[str, Any], notes: list[st
         print("Locust did not stop in time: killed", file=sys.stderr)
     finally:
         watch.stop()
+    # With --locust-processes the workers are the master's children: they write the end of their ledgers as they exit,
+    # which can be after the master. Read the ledgers only once no Locust process is left (a ledger read too early
+    # showed an answer acknowledged last as never sent).
+    _wait_for_group(locust.pid, 30)
     named = {"web": web, "cron": cron, **{f"worker {i + 1}": w for i, w in enumerate(workers)}}
     dead = [name for name, p in named.items() if p.poll() is not None]
 

@@ -394,13 +394,18 @@ class Contestant(Visitor):
                 return False
             return True
 
+    def next_seq(self) -> int:
+        """The order of this user's answers, as the attempt page sends it (its clock in ms, never going back)."""
+        self.seq = max(getattr(self, "seq", 0) + 1, int(time.time() * 1000))
+        return self.seq
+
     def answer(self, aid: int, position: int, option: int, what: str) -> None:
         ok = False
         try:
             ok = self.put(
                 f"/api/v1/attempts/{aid}/answers/{position}",
                 "/api/v1/attempts/[id]/answers/[pos]",
-                {"option_id": option},
+                {"option_id": option, "seq": self.next_seq()},
                 what,
             )
         finally:  # also when the run ends while waiting: that answer may or may not be stored
@@ -457,7 +462,10 @@ class Contestant(Visitor):
         ok = False
         try:
             ok = self.put(
-                f"/api/v1/attempts/{aid}/prediction", "/api/v1/attempts/[id]/prediction", {"value": value}, "prediction"
+                f"/api/v1/attempts/{aid}/prediction",
+                "/api/v1/attempts/[id]/prediction",
+                {"value": value, "seq": self.next_seq()},
+                "prediction",
             )
         finally:
             ledger.write("prediction", aid, value, int(ok))

@@ -47,6 +47,14 @@
   document.body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target.classList) e.detail.target.classList.toggle("error", e.detail.xhr.status >= 400);
   });
+  // Each answer carries the order it was given in: when an earlier one reaches the server after a later one (a
+  // replaced request already on its way, a slow connection), the server keeps the later one.
+  var last = 0;
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    if (!/\/attempts\/\d+\/(answers\/\d+|prediction)$/.test(e.detail.path)) return;
+    last = Math.max(last + 1, Date.now());
+    e.detail.parameters.seq = String(last);
+  });
 })();
 // Behaviour that pages used to carry inline (the Content-Security-Policy allows scripts from /static only).
 (function () {

@@ -241,15 +241,15 @@ class ContestantApi(Controller):
         me = auth.api_contestant(request)
         _in_range(p["attempt_id"], p["position"])
         if data.option_id is not None and data.option_ids is None:
-            await answering.save_answer(p["attempt_id"], me, p["position"], data.option_id)
+            await answering.save_answer(p["attempt_id"], me, p["position"], data.option_id, data.seq)
         elif data.option_ids is not None and data.option_id is None:
-            await answering.save_choices(p["attempt_id"], me, p["position"], data.option_ids)
+            await answering.save_choices(p["attempt_id"], me, p["position"], data.option_ids, data.seq)
         else:
             raise InputError({"option": "option_invalid"})
 
     @put("/attempts/{attempt_id:int}/prediction", status_code=204, responses=CONTESTANT_ERRORS)
     async def prediction(self, me: int, attempt_id: PathId, data: PredictionIn) -> None:
-        await answering.save_prediction(attempt_id, me, answering.parse_prediction(data.value))
+        await answering.save_prediction(attempt_id, me, answering.parse_prediction(data.value), data.seq)
 
     @post("/attempts/{attempt_id:int}/submit", status_code=200, responses=CONTESTANT_ERRORS)
     async def submit(self, request: Request, data: SubmitIn | None = None) -> ResultOut:

@@ -116,15 +116,22 @@ class QueuedOut(msgspec.Struct):
     poll: str
 
 
+Seq = Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+
+
 class AnswerIn(msgspec.Struct):
     """One option (option_id), or for a question with `multiple` the whole set ticked (option_ids, maybe empty)."""
 
     option_id: Id | None = None
     option_ids: Annotated[list[Id], msgspec.Meta(max_length=26)] | None = None
+    # The client's order of its answers to this question (a counter, or its clock in ms): an answer that arrives
+    # after a later one (another connection, a retry) changes nothing. Without it, answers count as they arrive.
+    seq: Seq | None = None
 
 
 class PredictionIn(msgspec.Struct):
     value: int | None
+    seq: Seq | None = None  # as AnswerIn.seq
 
 
 class SubmitIn(msgspec.Struct):

@@ -81,16 +81,17 @@ class AttemptController(Controller):
     async def answer(self, request: Request, attempt_id: int, position: int, data: Form) -> Response:
         option = data.get("option", "")
         try:
+            seq = answering.parse_seq(data.get("seq"))
             if data.get("multiple") == "1":
                 # Choose all that apply: each box is its own field ("tick-<option id>"), so the form sends the whole set.
                 ticked = [key.removeprefix("tick-") for key in data if key.startswith("tick-")]
                 if not all(is_digits(t) for t in ticked):
                     raise InputError({"option": "option_invalid"})
-                await answering.save_choices(attempt_id, _me(request), position, [int(t) for t in ticked])
+                await answering.save_choices(attempt_id, _me(request), position, [int(t) for t in ticked], seq)
                 return Response("✓" if ticked else "", media_type="text/html")
             if not is_digits(option):
                 raise InputError({"option": "option_invalid"})
-            await answering.save_answer(attempt_id, _me(request), position, int(option))
+            await answering.save_answer(attempt_id, _me(request), position, int(option), seq)
         except InputError as exc:
             return Response(next(iter(errors_of(request, exc).values())), status_code=409, media_type="text/html")
         return Response("✓", media_type="text/html")
@@ -99,7 +100,7 @@ class AttemptController(Controller):
     async def prediction(self, request: Request, attempt_id: int, data: Form) -> Response:
         try:
             value = answering.parse_prediction(data.get("prediction"))
-            await answering.save_prediction(attempt_id, _me(request), value)
+            await answering.save_prediction(attempt_id, _me(request), value, answering.parse_seq(data.get("seq")))
         except InputError as exc:
             return Response(next(iter(errors_of(request, exc).values())), status_code=422, media_type="text/html")
         return Response("✓", media_type="text/html")

@@ -29,6 +29,8 @@ class Attempt(Table):
     # True when the server closed the attempt at its deadline.
     auto_submitted = Boolean(default=False)
     prediction = BigInt(null=True, default=None)
+    # The order the client gave the prediction in (see AttemptItem.answer_seq).
+    prediction_seq = BigInt(null=True, default=None)
     # Questions right in full, and the score in sixtieths of a question (leaderboard.scorecode.UNIT): equal to
     # correct × 60 unless the contest gives partial credit.
     correct = SmallInt(null=True, default=None)
@@ -54,6 +56,10 @@ class AttemptItem(Table):
     # null for a one-answer question (`chosen`), empty when every box was unticked again.
     chosen_set = Array(base_column=Integer(), null=True, default=None)
     answered_at = Timestamptz(null=True, default=None)
+    # The order the client gave its answers in (the page's clock in ms, or an API client's counter): a request that
+    # arrives after a later one of the same question (another connection, a retry, a queue) changes nothing.
+    # Null: a client that sends no order (a form without script), whose answers count in the order they arrive.
+    answer_seq = BigInt(null=True, default=None)
 
     # Also the index every answer save goes through.
     one_item_per_position = Unique([attempt, position])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 
+from contest import db
 from tests.browser.conftest import phone_number
 from tests.browser.steps import expect, register, seconds_on
 from tests.factories import answer_key
@@ -32,6 +33,9 @@ async def test_a_contestant_on_a_phone_answers_reloads_and_is_submitted_at_zero(
     await page.locator(f'#q2 input[value="{wrong}"]').check()
     await expect(page.locator("#saved2")).to_have_text("✓")
     await expect(page.locator("#answered")).to_have_text("2")
+    # Each answer carried the page's order (its clock in ms, static/app.js): a late earlier answer cannot replace it.
+    orders = await db.fetch("SELECT answer_seq FROM attempt_item WHERE attempt = $1 AND position IN (1, 2)", attempt_id)
+    assert all(r["answer_seq"] and abs(r["answer_seq"] / 1000 - time.time()) < 120 for r in orders), orders
 
     # A reload (a dropped connection, a phone that killed the tab): the answers are still chosen, and the clock is
     # the server's deadline, not a fresh one.
