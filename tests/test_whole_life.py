@@ -108,18 +108,20 @@ async def test_a_contests_whole_life_agrees_everywhere_and_keeps_previews_and_ou
     assert [r["name"] for r in api["top"]] == short_final and [r["rank"] for r in api["top"]] == [1, 2, 3]
     assert api["final"] is True and api["total"] == 3
 
-    # The contest's board: the same people, Cường absent. It keeps each person's best over the rounds by correct
-    # answers, then time (a round's prediction breaks no tie across rounds), so Bình's faster 4 comes first there.
+    # The contest's board (one round): the same order as /results, An's exact prediction before Bình's speed,
+    # Cường absent; page, live fragment and API.
     contest_board = (await client.get(f"/c/{slug}/board")).text
-    across = [SHORT[BINH.name], SHORT[AN.name], SHORT[DUNG.name]]
-    assert order_in(contest_board, everyone) == across
+    assert order_in(contest_board, everyone) == short_final
+    assert order_in((await client.get(f"/c/{slug}/board/live")).text, everyone) == short_final
     api_contest = (await client.get(f"/api/v1/contests/{slug}/board")).json()
-    assert [r["name"] for r in api_contest["top"]] == across and api_contest["total"] == 3
+    assert [r["name"] for r in api_contest["top"]] == short_final and api_contest["total"] == 3
 
     # "My places", page and API: each person's place is their final rank; Cường has none.
     for place, person in enumerate((AN, BINH, DUNG), 1):
         mine = (await as_person(app, person, f"/rounds/{rid}/board/mine")).text
         assert f"Hạng chung: <strong>{place}</strong>/3" in mine and "Thứ hạng chính thức" in mine
+        contest_mine = (await as_person(app, person, f"/c/{slug}/board/mine")).text
+        assert f"Hạng chung: <strong>{place}</strong>/3" in contest_mine
         bearer = {"authorization": f"Bearer {auth.issue(person.id)}"}
         best = (await client.get(f"/api/v1/attempts/{person.attempt}/result", headers=bearer)).json()["best"]
         assert (best["rank"], best["of"], best["final"]) == (place, 3, True)

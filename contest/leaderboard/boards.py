@@ -98,8 +98,9 @@ async def rank_attempts(r: aioredis.Redis, attempts: list[ScoredAttempt]) -> int
             )
             if a.contest_id:
                 # The contest-wide boards and counters: another hash tag, so another script (see keys).
+                unranked = scorecode.encode_unranked(a.points, a.duration_ms)
                 contest = counters.ContestCount(
-                    a.attempt_id, a.contest_id, a.contestant_id, a.commune, a.group, a.points, a.score, a.day
+                    a.attempt_id, a.contest_id, a.contestant_id, a.commune, a.group, a.points, a.score, a.day, unranked
                 )
                 await counters.queue_contest_count(r, pipe, contest)
         results = await pipe.execute()

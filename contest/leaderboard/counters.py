@@ -42,13 +42,17 @@ end
 """
 
 # The contest-wide boards keep each person's best over the rounds (ZADD GT, on every replay as before: harmless);
-# the counters move once per attempt id. Every key carries the contest's hash tag (one cluster slot).
+# the counters move once per attempt id. Every key carries the contest's hash tag (one cluster slot). A board that
+# holds a published order (scores below zero, leaderboard.final) takes the attempt in that layout (ARGV[9]).
 CONTEST_LUA = (
     COUNT_LUA
     + """
-redis.call('ZADD', KEYS[2], 'GT', ARGV[3], ARGV[2])
-redis.call('ZADD', KEYS[3], 'GT', ARGV[3], ARGV[2])
-if ARGV[4] ~= '' then redis.call('ZADD', KEYS[4], 'GT', ARGV[3], ARGV[2]) end
+local score = ARGV[3]
+local low = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if low[2] and tonumber(low[2]) < 0 then score = ARGV[9] end
+redis.call('ZADD', KEYS[2], 'GT', score, ARGV[2])
+redis.call('ZADD', KEYS[3], 'GT', score, ARGV[2])
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[4], 'GT', score, ARGV[2]) end
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 count(5, ARGV[2], ARGV[6], ARGV[5])
 if ARGV[7] ~= '' then
@@ -88,6 +92,8 @@ class ContestCount:
     points: int  # sixtieths of a question (scorecode.UNIT)
     score: int
     day: str  # the day it was started in Vietnam, "2026-12-04"
+    # The same result in the published layout without a rank, for a board that holds a published order.
+    unranked: int
 
 
 async def queue_contest_count(r: aioredis.Redis, pipe: aioredis.client.Pipeline, a: ContestCount) -> None:
@@ -114,6 +120,7 @@ async def queue_contest_count(r: aioredis.Redis, pipe: aioredis.client.Pipeline,
             pair(a.commune, a.group),
             f"{a.day}|{a.commune}" if a.day else "",
             f"{a.day}|{a.contestant_id}",
+            a.unranked,
         ],
         client=pipe,
     )

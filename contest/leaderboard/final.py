@@ -3,9 +3,19 @@
 round's boards (overall, per commune, per group) hold that order, so every board, "my places" and the API read it
 from Redis as before. Before publication the boards are provisional (points, then time).
 
-The contest-wide boards keep each person's best over the rounds by points and time (a prediction is about
-one round's participants, so it breaks no tie across rounds); a result of a round where the person was
-disqualified, once published, is left out.
+The contest-wide boards keep each person's best result over the rounds. Before any of the contest's rounds is
+published they are provisional (points, then time). Once one is, they follow the rounds' published order: a person's
+results of a published round are its results (a disqualified person's left out), of the other rounds their scored
+attempts, and the order is
+  points (more first)
+  → a result of a published round before one still provisional
+  → among published ones: the prediction's relative error |prediction − actual| / actual of that round (smaller
+    first; unknown — no prediction asked or given — after known), then shorter time, then earlier submission
+  → among provisional ones: shorter time.
+Each person keeps their best result under that order. In a one-round contest this is exactly the order of /results.
+The order is written as `scorecode.encode_final` scores (points | rank | duration), the rank from PostgreSQL below; a
+provisional result scored later joins in the same layout without a rank (`scorecode.encode_unranked`, chosen by the
+ranking script when the board already holds published scores), so `contest leaderboards check` agrees with it.
 """
 
 from __future__ import annotations
@@ -27,14 +37,26 @@ FROM round_result rr JOIN contestant p ON p.id = rr.contestant JOIN round r ON r
 WHERE rr.round = $1 AND r.results_published_at IS NOT NULL AND NOT rr.disqualified
 """
 
-# Every counted attempt of a contest, less those of a round where its author was disqualified (once published).
+# Every result of a contest: a published round's results (the disqualified left out), the other rounds' scored
+# attempts. The published ones ranked among themselves by the contest's tie order (see the docstring).
 _CONTEST_SQL = """
-SELECT a.contestant, p.commune, p."group", a.points, a.duration_ms,
-       GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open
-FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN round r ON r.id = a.round
-WHERE r.contest = $1 AND a.status = 'scored' AND NOT a.preview
-  AND NOT EXISTS (SELECT 1 FROM round_result rr WHERE rr.round = a.round AND rr.contestant = a.contestant
-                  AND rr.disqualified AND r.results_published_at IS NOT NULL)
+WITH candidate AS (
+    SELECT rr.contestant, coalesce(rr.points, 0) AS points, coalesce(rr.duration_ms, 0) AS duration_ms,
+           rr.submitted_at, 0 AS after_open, true AS published,
+           CASE WHEN r.ask_prediction AND r.participants_final > 0
+                THEN rr.prediction_gap::float8 / r.participants_final END AS error
+    FROM round_result rr JOIN round r ON r.id = rr.round
+    WHERE r.contest = $1 AND r.results_published_at IS NOT NULL AND NOT rr.disqualified
+    UNION ALL
+    SELECT a.contestant, coalesce(a.points, 0), coalesce(a.duration_ms, 0), a.submitted_at,
+           GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int, false, NULL
+    FROM attempt a JOIN round r ON r.id = a.round
+    WHERE r.contest = $1 AND r.results_published_at IS NULL AND a.status = 'scored' AND NOT a.preview
+)
+SELECT c.contestant, c.points, c.duration_ms, c.after_open, c.published, p.commune, p."group",
+       rank() OVER (PARTITION BY c.published
+                    ORDER BY c.points DESC, c.error ASC NULLS LAST, c.duration_ms ASC, c.submitted_at ASC) AS rank
+FROM candidate c JOIN contestant p ON p.id = c.contestant
 """
 
 
@@ -57,11 +79,13 @@ async def final_boards(conn: asyncpg.Connection, round_id: int) -> Boards:
 
 
 async def contest_boards(conn: asyncpg.Connection, contest_id: int) -> Boards:
-    """The contest-wide boards: each person's best over the rounds, disqualified results of published rounds aside."""
+    """The contest-wide boards: each person's best over the rounds, in the rounds' published order once one is."""
     boards: Boards = {}
-    for row in await conn.fetch(_CONTEST_SQL, contest_id):
+    rows = await conn.fetch(_CONTEST_SQL, contest_id)
+    ordered = any(row["published"] for row in rows)
+    for row in rows:
         member = str(row["contestant"])
-        score = scorecode.encode(row["points"] or 0, row["duration_ms"] or 0, row["after_open"])
+        score = _contest_score(row, ordered)
         targets = [keys.contest_board(contest_id), keys.contest_commune_board(contest_id, row["commune"])]
         if row["group"]:
             targets.append(keys.contest_group_board(contest_id, row["group"]))
@@ -69,6 +93,15 @@ async def contest_boards(conn: asyncpg.Connection, contest_id: int) -> Boards:
             board = boards.setdefault(key, {})
             board[member] = max(board.get(member, score), score)
     return boards
+
+
+def _contest_score(row: asyncpg.Record, ordered: bool) -> int:
+    """One result's score on a contest board: provisional until a round is published, then in the final layout."""
+    if not ordered:
+        return scorecode.encode(row["points"], row["duration_ms"], row["after_open"])
+    if row["published"]:
+        return scorecode.encode_final(row["points"], row["rank"], row["duration_ms"])
+    return scorecode.encode_unranked(row["points"], row["duration_ms"])
 
 
 async def _replace(r: aioredis.Redis, patterns: list[str], boards: Boards) -> None:

@@ -56,6 +56,12 @@ def encode_final(points: int, rank: int, duration_ms: int) -> int:
     return ((_points(points) << 40) | ((FIELD - rank) << 17) | (TENTHS - _tenths(duration_ms))) - FINAL
 
 
+def encode_unranked(points: int, duration_ms: int) -> int:
+    """A result of a round not yet published, on a contest board that holds published orders (leaderboard.final):
+    in the final layout with no rank of its own, so it comes after every ranked result of equal points."""
+    return encode_final(points, FIELD, duration_ms)
+
+
 def is_final(score: float | int) -> bool:
     """Whether a score is a published result (encode_final) rather than a provisional one."""
     return int(score) < 0
