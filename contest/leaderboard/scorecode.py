@@ -14,8 +14,9 @@ says by its sign which layout it is in, and `decode` reads both.
 
 from __future__ import annotations
 
-# The layout of the numbers below; boards in an older one (correct answers | ms | seconds) are rebuilt on migrate.
-LAYOUT = 2
+# The layout of the numbers below; boards in an older one are rebuilt on migrate (1: correct answers | ms | seconds;
+# 2: contest boards provisional even after a round's publication).
+LAYOUT = 3
 # Points per question answered right in full: divisible by every count of correct and of wrong options (1 to 6).
 UNIT = 60
 FIELD = 2**23 - 1
