@@ -12,6 +12,7 @@ from contest.attempts import admission, answering, finishing, push, service, sta
 from contest.attempts.result import attempt_result
 from contest.certificates import service as certificates
 from contest.contests import share
+from contest.contests.look import look_of
 from contest.contests.service import round_of
 from contest.digits import is_digits
 from contest.i18n import InputError
@@ -135,6 +136,7 @@ class AttemptController(Controller):
             lang=lang_of(request),
             share=meta,
             poll_after=after,
+            look=await look_of(result.contest_slug),  # the theme's fingerprinted address, cached for a year
         )
 
     @get("/attempts/{attempt_id:int}/result/status")

@@ -9,6 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from contest.contests.look import look_of
 from contest.contests.service import contest_by_slug
 from contest.digits import is_digits, read_int
 from contest.i18n import LANGUAGES, InputError
@@ -127,4 +128,5 @@ async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> 
         groups=service.admitted_groups(contest.groups),
         consent_version=consent_version(),
         retention_days=await retention_days(contest.id),
+        look=await look_of(contest.slug),  # the theme's fingerprinted address, cached for a year
     )

@@ -125,6 +125,9 @@ async def test_the_contest_pages_take_their_colours_from_a_cached_stylesheet_not
     page = await client.get(f"/c/{slug}")
     linked = re.search(rf'<link rel="stylesheet" href="(/c/{slug}/theme\.css\?v=\w+)">', page.text)
     assert linked and inline_code(page.text) == []
+    # Every page that wears the contest's colours links the same fingerprinted address (the registration form too).
+    for other in (f"/c/{slug}/the-le", f"/c/{slug}/register"):
+        assert linked.group(1) in (await client.get(other)).text, other
     # The address the page gives is fingerprinted: cached for a year like /static, with one charset.
     versioned = await client.get(linked.group(1))
     assert versioned.text == css.text and versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
@@ -182,7 +185,8 @@ async def test_a_finished_contestant_gets_a_share_card_in_the_contests_look_and_
     result = await client.get(f"/attempts/{attempt_id}/result")
     assert f'<meta property="og:image" content="{get_settings().public_url}/attempts/{attempt_id}/share.png">' in result.text
     assert '<meta property="og:image:width" content="1200">' in result.text and "Chia sẻ ảnh kết quả" in result.text
-    assert f'<link rel="stylesheet" href="/c/{slug}/theme.css">' in result.text and inline_code(result.text) == []
+    assert re.search(rf'<link rel="stylesheet" href="/c/{slug}/theme\.css\?v=\w+">', result.text)  # fingerprinted
+    assert inline_code(result.text) == []
 
     card = await client.get(f"/attempts/{attempt_id}/share.png")
     assert card.status_code == 200 and card.headers["content-type"] == "image/png"
