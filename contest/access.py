@@ -1,14 +1,16 @@
 """The outermost layer of the app: every request gets an id and one access log line, and HEAD is answered as GET.
 
 It wraps Litestar's whole handler (router included), so 404s and 405s of the router are logged too. The cost per
-request is one short random id, one header and one log call handed to Litestar's queue listener (no I/O here).
+request is one short random id, one header and one line appended to a batch the event loop writes every 50 ms.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import re
+import sys
 import time
 from typing import Any
 
@@ -36,6 +38,47 @@ def request_id(scope: Scope | Any) -> str:
 
 # What every response start passes through (the security headers): one send wrapper for all, not one per concern.
 StartHook = BeforeMessageSendHookHandler
+
+
+class _Batch:
+    """Access lines written from the event loop in batches, one write every 50 ms at most: no log record, no hop to
+    the logging thread and no flush per request (together they cost a shared page a third of its time). The lines
+    look like the log's own (`INFO - time - contest.access - …`) and go to the same stream."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[float, str]] = []
+        self.scheduled = False
+
+    def add(self, line: str) -> None:
+        self.lines.append((time.time(), line))
+        if not self.scheduled:
+            try:
+                asyncio.get_running_loop().call_later(0.05, self.flush)
+                self.scheduled = True
+            except RuntimeError:  # no loop (cannot happen in a request): at once
+                self.flush()
+
+    def flush(self) -> None:
+        self.scheduled = False
+        lines, self.lines = self.lines, []
+        text = "".join(
+            f"INFO - {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(t))},{int(t % 1 * 1000):03d} - contest.access"
+            f" - access - {line}\n"
+            for t, line in lines
+        )
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed stream at shutdown
+            pass
+
+
+_batch = _Batch()
+
+
+async def flush_access_lines() -> None:
+    """The lines not written yet (the app's shutdown hook: the last requests of a process that stops)."""
+    _batch.flush()
 
 
 class AccessLog:
@@ -82,4 +125,8 @@ class AccessLog:
             if path != HEALTHZ or status >= 500:
                 if any(c.isdigit() for c in path):
                     path = redact(path)
-                logger.info("%s %s %d %.1fms id=%s", method, path, status, (time.perf_counter() - started) * 1000, rid)
+                line = f"{method} {path} {status} {(time.perf_counter() - started) * 1000:.1f}ms id={rid}"
+                if status >= 500:  # through the log's queue, after the error's traceback that went there first
+                    logger.info(line)
+                else:
+                    _batch.add(line)

@@ -24,7 +24,7 @@ from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
 
 from contest import errors, formatting, keys, translations
-from contest.access import AccessLog
+from contest.access import AccessLog, flush_access_lines
 from contest.api.routes import ContestantApi, PublicApi
 from contest.assets import static_router, static_url
 from contest.attempts import push
@@ -254,7 +254,7 @@ def create_app(**overrides: Any) -> Litestar:
         # The result pages' held requests wait on the worker's word through Redis pub/sub (attempts.push).
         plugins=[push.channels_plugin()],
         on_startup=[_open_pool],
-        on_shutdown=[_close_pool],
+        on_shutdown=[_close_pool, flush_access_lines],
         debug=settings.web.debug,
         **overrides,
     )
