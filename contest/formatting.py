@@ -34,12 +34,13 @@ def _locale(lang: str) -> Locale:
 
 
 def duration(ms: int | None, lang: str = DEFAULT) -> str:
-    """83450 -> '1 phút 23,45 giây' ('1 min 23.45 s'); 5300 -> '5,30 giây' (hundredths: they break ties)."""
+    """83450 -> '1 phút 23,4 giây' ('1 min 23.4 s'); 5300 -> '5,3 giây'. Tenths, cut not rounded: the boards order
+    times to the tenth (leaderboard.scorecode), so a time on a board and the same time on a result page read alike."""
     if ms is None:
         return "–"
     t = translations(lang)
     minutes, rest = divmod(ms, 60_000)
-    seconds = t.gettext("%(seconds)s giây") % {"seconds": format_decimal(Decimal(rest // 10) / 100, "0.00", locale=_locale(lang))}
+    seconds = t.gettext("%(seconds)s giây") % {"seconds": format_decimal(Decimal(rest // 100) / 10, "0.0", locale=_locale(lang))}
     return t.gettext("%(minutes)s phút %(seconds)s") % {"minutes": minutes, "seconds": seconds} if minutes else seconds
 
 

@@ -321,7 +321,7 @@ def test_numbers_and_dates_are_written_the_way_each_language_writes_them() -> No
     assert (decimal(3.14159), decimal(1234.5, 1, "en")) == ("3,14", "1,234.5")
     assert (local(moment), local(moment, "en")) == ("22/11/2026 14:05", "22 Nov 2026, 14:05")
     assert (day(date(2026, 11, 2)), day(date(2026, 11, 2), "en", short=True)) == ("02/11/2026", "2 Nov")
-    assert (duration(83450), duration(5300, "en")) == ("1 phút 23,45 giây", "5.30 s")
+    assert (duration(83450), duration(5300, "en")) == ("1 phút 23,4 giây", "5.3 s")
     assert (time_left(90000), time_left(90000, "en"), time_left(7500, "en")) == (
         "1 ngày 1 giờ",
         "1 day 1 hour",

@@ -64,6 +64,10 @@ async def test_register_take_a_round_and_see_score_time_and_ranks(client, new_ro
     assert "hx-trigger" not in polled.text  # polling stops once the result is there
     row = await Attempt.select(Attempt.prediction, Attempt.correct).where(Attempt.id == attempt_id).first()
     assert row == {"prediction": 1500, "correct": 3}
+    # The time of this attempt and of the best one (read from the board, which keeps tenths) read alike.
+    ms = (await Attempt.select(Attempt.duration_ms).where(Attempt.id == attempt_id).first())["duration_ms"]
+    shown = re.findall(r"(\d+(?:,\d+)?) giây", polled.text)
+    assert shown == [f"{ms // 1000},{ms % 1000 // 100}"] * 2, shown
 
 
 async def test_bad_registration_input_gets_vietnamese_messages_and_keeps_what_was_typed(client, new_round) -> None:

@@ -93,6 +93,6 @@ def test_numbers_and_dates_on_a_long_board_do_not_parse_the_locale_again_each_ti
 
     monkeypatch.setattr(babel.core, "parse_locale", parse_locale)
     shown = [everything(lang) for lang in ("vi", "en") for _ in range(50)]
-    assert shown[0] == ("1.234", "3,14", "1 phút 23,45 giây", "22/11/2026 14:05", "22/11/2026")
+    assert shown[0] == ("1.234", "3,14", "1 phút 23,4 giây", "22/11/2026 14:05", "22/11/2026")
     assert shown[-1][:2] == ("1,234", "3.14")
     assert parsed == []
