@@ -116,6 +116,9 @@ def _drop_queued_sweeps() -> None:
     from contest.redis import sync_redis
 
     Queue(keys.QUEUE_SCORING, connection=sync_redis()).empty()
+    # A scoring job dropped with them leaves its kick mark (30 s): the next submit would see it, queue nothing, and a
+    # later burst worker would find nothing to score.
+    sync_redis().delete(keys.SCORING_KICK)
 
 
 @pytest.fixture(scope="package")
