@@ -10,6 +10,8 @@ import re
 
 from openpyxl import load_workbook
 
+from contest import db
+from contest.attempts import service as attempts
 from contest.attempts import starting
 from contest.officials import service as officials
 from contest.people.privacy import export_person
@@ -80,6 +82,11 @@ async def test_the_review_shows_a_questions_partial_points_and_which_ticks_were_
     assert "(bạn chọn: sai, bị trừ điểm)" in _li(pages["Hoa"], "Chia sẻ mật khẩu")
     minh.cookies.set("lang", "en")
     assert "0.5 points earned" in (await minh.get(f"/attempts/{people['Minh'][1]}/result")).text
+    # The review counts each question in Python (scorecode.question_points), the worker in SQL: they must agree.
+    for who, (me, attempt_id) in people.items():
+        shown = await attempts.review(attempt_id, me)
+        stored = (await db.fetch("SELECT points FROM attempt WHERE id = $1", attempt_id))[0]["points"]
+        assert shown is not None and sum(item.points for item in shown) == stored, who
 
 
 async def test_exports_head_the_score_column_points_and_the_personal_data_holds_ticked_sets(new_round, clock, worker) -> None:
