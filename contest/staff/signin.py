@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -15,7 +16,14 @@ from contest.i18n import InputError
 from contest.staff.audit import audit
 from contest.staff.tables import Staff, StaffCommune
 
-_hasher = PasswordHasher()
+# argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane: about 28 ms of one core here). argon2-cffi's
+# default (64 MiB, 3 passes, 4 lanes) cost 209 ms of CPU per check: at a deadline the officials signing in took
+# more than half of the web processes' CPU (BENCHMARKS (c)). Hashes made with other parameters are redone at the
+# next successful sign-in.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+# One check at a time per web process (and event loop): sign-ins queue among themselves and never take both cores
+# from contestants.
+_checking: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD = 10
@@ -60,9 +68,18 @@ def _refused() -> InputError:
 async def _verify(password_hash: str, password: str) -> bool:
     # argon2 is deliberately slow: off the event loop, so a sign-in never holds up contestants' requests.
     try:
-        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+        async with _checking.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(1)):
+            return await asyncio.to_thread(_hasher.verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """A hash made with other parameters than today's (an older default): redone at the next sign-in."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 async def _count_failure(staff_id: int) -> None:
@@ -93,7 +110,10 @@ async def authenticate(email: str, password: str) -> StaffUser:
         await _count_failure(row["id"])
         await audit(row["id"], "login.failed", row["email"], outcome="failed")
         raise _refused()
-    await Staff.update({Staff.failed_logins: 0, Staff.locked_until: None}).where(Staff.id == row["id"])
+    changes: dict = {Staff.failed_logins: 0, Staff.locked_until: None}
+    if needs_rehash(row["password_hash"]):
+        changes[Staff.password_hash] = await asyncio.to_thread(hash_password, password)
+    await Staff.update(changes).where(Staff.id == row["id"])
     await audit(row["id"], "login", row["email"])
     user = await staff_user(row["id"], row["session_epoch"])
     assert user is not None
