@@ -90,8 +90,15 @@ async def _contest(slug: str) -> contests.ContestInfo:
     return info
 
 
-async def _attempt_out(attempt_id: int, contestant_id: int) -> AttemptOut:
-    v = await attempts.attempt_view(attempt_id, contestant_id)
+async def _contest_id(slug: str) -> int:
+    found = await contests.published_id(slug)
+    if found is None:
+        raise NotFoundException()
+    return found
+
+
+async def _attempt_out(attempt_id: int, contestant_id: int, view: attempts.AttemptView | None = None) -> AttemptOut:
+    v = view or await attempts.attempt_view(attempt_id, contestant_id)
     return AttemptOut(
         v.id,
         v.round_id,
@@ -165,7 +172,7 @@ class PublicApi(Controller):
 
     @post("/contests/{slug:str}/register", middleware=[limit("register")], responses=PUBLIC_ERRORS)
     async def register(self, request: Request, slug: str, data: RegisterIn) -> TokenOut:
-        info = await _contest(slug)
+        contest_id = await _contest_id(slug)
         reg = Registration(
             data.full_name,
             data.phone,
@@ -176,13 +183,12 @@ class PublicApi(Controller):
             data.consent,
             data.consent_version,
         )
-        contestant_id = await people.register(info.id, reg, request.client.host if request.client else None)
+        contestant_id = await people.register(contest_id, reg, request.client.host if request.client else None)
         return TokenOut(auth.issue(contestant_id), contestant_id)
 
     @post("/contests/{slug:str}/identify", middleware=[limit("login")], responses=PUBLIC_ERRORS)
     async def identify(self, slug: str, data: IdentifyIn) -> TokenOut:
-        info = await _contest(slug)
-        contestant_id = await people.identify(info.id, data.phone, data.birth_year)
+        contestant_id = await people.identify(await _contest_id(slug), data.phone, data.birth_year)
         return TokenOut(auth.issue(contestant_id), contestant_id)
 
     @get("/rounds/{round_id:int}/board", responses=PUBLIC_ERRORS, opt=SHARED)
@@ -225,9 +231,9 @@ class ContestantApi(Controller):
             poll = f"/api/v1/rounds/{round_id}/attempts/queue"
             queued = QueuedOut(turn.position, turn.wait_seconds, turn.retry_after, poll)
             return Response(queued, status_code=202, headers={"Retry-After": str(turn.retry_after), "Location": poll})
-        attempt_id = await starting.start_attempt(me, round_id)
+        started = await starting.start(me, round_id)
         await admission.started(round_id, me)
-        return Response(await _attempt_out(attempt_id, me), status_code=201)
+        return Response(await _attempt_out(started.attempt_id, me, started.view), status_code=201)
 
     @get("/attempts/{attempt_id:int}", responses=CONTESTANT_ERRORS)
     async def show(self, me: int, attempt_id: PathId) -> AttemptOut:

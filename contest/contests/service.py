@@ -87,6 +87,12 @@ def _info(row: dict, rounds: list[dict]) -> ContestInfo:
     )
 
 
+async def published_id(slug: str) -> int | None:
+    """The id of a published contest: all that a registration or identification over the API needs of it."""
+    found = await db.fetch("SELECT id FROM contest WHERE slug = $1 AND published", slug)
+    return int(found[0]["id"]) if found else None
+
+
 async def contest_by_slug(slug: str) -> ContestInfo | None:
     """One published contest with its rounds in order, as contestants see it (no drafts)."""
     # Plain SQL, not a Piccolo query: every registration and start reads it, and building the query cost more than

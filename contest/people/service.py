@@ -36,7 +36,20 @@ class Registration:
     consent_version: str | None = None
 
 
-async def validate(reg: Registration) -> dict:
+# The commune a registration names (it exists, in the province named), and whether the contest admits it and the
+# group (see IN_AREA and IN_GROUPS): one round trip.
+_PLACE = f"""
+SELECT m.code IS NOT NULL AND ($3::int IS NULL OR m.province = $3::int) AS commune_ok, {IN_AREA} AS place,
+    {IN_GROUPS} AS grp
+FROM contest c LEFT JOIN commune m ON m.code = $2 CROSS JOIN (SELECT $4::text AS "group") p WHERE c.id = $1
+"""
+_INSERT = (
+    'INSERT INTO contestant (contest, full_name, phone, birth_year, commune, "group", consented_at, consent_version, '
+    "created_at, registered_ip, preview) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $9, false) RETURNING id"
+)
+
+
+async def validate(contest_id: int, reg: Registration) -> dict:
     """Check a registration; return clean values or raise InputError with every problem at once."""
     errors: dict[str, str] = {}
     name = person_name(reg.full_name)
@@ -52,10 +65,15 @@ async def validate(reg: Registration) -> dict:
     if year is None or not this_year - 100 <= year <= this_year - 6:
         errors["birth_year"] = "birth_year_invalid"
     commune_code = read_int(reg.commune)
-    commune = None
-    if commune_code is not None:
-        commune = await Commune.select(Commune.code, Commune.province).where(Commune.code == commune_code).first()
-    if commune is None or (read_int(reg.province) not in (None, commune["province"])):
+    province = read_int(reg.province)
+    place = None
+    if commune_code is not None and commune_code < 2**31:
+        # A province code past an int names no province: it matches no commune.
+        rows = await db.fetch(_PLACE, contest_id, commune_code, province if (province or 0) < 2**31 else 0, reg.group)
+        if not rows:
+            raise InputError({"contest": "contest_not_found"})
+        place = rows[0]
+    if place is None or not place["commune_ok"]:
         errors["commune"] = "commune_invalid"
     if reg.group not in GROUPS:
         errors["group"] = "group_invalid"
@@ -65,45 +83,34 @@ async def validate(reg: Registration) -> dict:
         errors["consent"] = "consent_outdated"  # the text changed since the form was shown: read it again
     if errors:
         raise InputError(errors, min=this_year - 100, max=this_year - 6)
-    return {"full_name": name, "phone": phone, "birth_year": year, "commune": commune_code, "group": reg.group}
-
-
-async def check_eligible(contest_id: int, commune: int, group: str) -> None:
-    """Refuse a commune or group the contest does not admit (see IN_AREA and IN_GROUPS)."""
-    rows = await db.fetch(
-        f"SELECT {IN_AREA} AS place, {IN_GROUPS} AS grp FROM contest c LEFT JOIN commune m ON m.code = $2 "
-        'CROSS JOIN (SELECT $3::text AS "group") p WHERE c.id = $1',
-        contest_id,
-        commune,
-        group,
-    )
-    if not rows:
-        raise InputError({"contest": "contest_not_found"})
-    errors = {}
-    if not rows[0]["place"]:
+    assert place is not None
+    # Who the contest admits (by place and group), once the form is right.
+    if not place["place"]:
         errors["commune"] = "not_eligible_place"
-    if not rows[0]["grp"]:
+    if not place["grp"]:
         errors["group"] = "not_eligible_group"
     if errors:
         raise InputError(errors)
+    return {"full_name": name, "phone": phone, "birth_year": year, "commune": commune_code, "group": reg.group}
 
 
 async def register(contest_id: int, reg: Registration, ip: str | None = None) -> int:
     """Register a contestant for a contest; one registration per phone. Returns the contestant id."""
-    clean = await validate(reg)
-    await check_eligible(contest_id, clean["commune"], clean["group"])
+    clean = await validate(contest_id, reg)
     now = clock.now()
     try:
-        rows = await Contestant.insert(
-            Contestant(
-                contest=contest_id,
-                consented_at=now,
-                consent_version=consent_version(),
-                created_at=now,
-                registered_ip=ip,
-                **clean,
-            )
-        ).returning(Contestant.id)
+        rows = await db.fetch(
+            _INSERT,
+            contest_id,
+            clean["full_name"],
+            clean["phone"],
+            clean["birth_year"],
+            clean["commune"],
+            clean["group"],
+            now,
+            consent_version(),
+            ip,
+        )
     except asyncpg.UniqueViolationError as exc:
         raise InputError({"phone": "phone_taken"}) from exc
     await count_registration(async_redis(), contest_id, clean["commune"], clean["group"])

@@ -1,5 +1,6 @@
 """Taking a round: the server draws, keeps the time and stores every answer as it is given."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -164,6 +165,30 @@ async def test_double_taps_on_start_open_one_attempt(new_round) -> None:
     me = await case.contestant(1)
     ids = await asyncio.gather(*[starting.start_attempt(me, case.round_id) for _ in range(5)])
     assert len(set(ids)) == 1
+
+
+async def test_a_start_shows_what_the_stored_attempt_holds(new_round) -> None:
+    """A start is one statement that also returns the page's questions: they are the stored ones, in order."""
+    case = await new_round(per_topic=2)
+    me = await case.contestant(1)
+    started = await starting.start(me, case.round_id)
+    assert started.view is not None
+    stored = await attempts.attempt_view(started.attempt_id, me)
+    assert started.view == stored and len(stored.items) == 2 * 4  # 2 per topic, 4 topics
+    assert (await starting.start(me, case.round_id)).view is None  # resumed: the page reads it
+
+
+async def test_a_start_draws_by_the_quotas_of_the_moment(new_round) -> None:
+    """The last quotas seen are kept per process; the statement checks them, so a change is never missed."""
+    from contest.contests.tables import Round
+
+    case = await new_round(per_topic=2)
+    first = await starting.start_attempt(await case.contestant(1), case.round_id)
+    one_topic = await Attempt.select(Attempt.total).where(Attempt.id == first).first()
+    assert one_topic["total"] == 2 * 4
+    await Round.update({Round.quotas: json.dumps({"online_safety": 1})}).where(Round.id == case.round_id)
+    second = await starting.start_attempt(await case.contestant(2), case.round_id)
+    assert await AttemptItem.count().where(AttemptItem.attempt == second) == 1
 
 
 async def test_no_start_before_a_round_opens_or_after_it_closes(new_round, clock) -> None:
