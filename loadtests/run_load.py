@@ -646,7 +646,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=None, help="results folder (default loadtests/results/<timestamp>)")
     p.add_argument("--web-workers", type=int, default=2, help="web server processes (default 2)")
     p.add_argument("--workers", type=int, default=2, help="RQ workers (default 2)")
-    p.add_argument("--locust-processes", type=int, default=1, help="Locust processes (default 1; -1 = one per core)")
+    p.add_argument(
+        "--locust-processes",
+        type=int,
+        default=0,
+        help="Locust processes (default: 1 up to 2,000 users, else 2, so that Locust is not the bottleneck; -1 = one per core)",
+    )
     p.add_argument("--officials", type=int, default=20, help="commune official accounts (default 20)")
     p.add_argument("--grace", type=int, default=0, help="CONTEST_GRACE_SECONDS for the system (default: the app's, 10)")
     p.add_argument("--sweep", type=int, default=0, help="CONTEST_SWEEP_SECONDS for the system (default: the app's, 5)")
@@ -781,6 +786,8 @@ def run(args: argparse.Namespace, out: Path, ids: dict[str, Any], notes: list[st
         "--users", str(args.users), "--spawn-rate", str(args.spawn_rate), "--run-time", f"{args.duration}s",
         "--csv", str(out / "locust"), "--html", str(out / "report.html"), "--only-summary", "--loglevel", "WARNING",
     ]  # fmt: skip
+    if args.locust_processes == 0:
+        args.locust_processes = 1 if args.users <= 2000 else 2
     if args.locust_processes != 1:
         cmd += ["--processes", str(args.locust_processes)]
     print(

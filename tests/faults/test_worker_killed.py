@@ -62,14 +62,21 @@ async def test_workers_killed_mid_batch_leave_every_attempt_scored_exactly_once(
         for _ in range(3):
             queue.enqueue("contest.scoring.jobs.score_submitted", job_timeout=600, result_ttl=60)
         env = processes.env(CONTEST_SCORING_BATCH="100")
+        # The three start together: held at their first batch until all three are in one. (A worker that started
+        # a second earlier than the others could otherwise score all 6,000 alone, on a quiet machine, before the
+        # steps below: nobody would be left to get stuck.)
+        option_tx = lock_option.transaction()
+        await option_tx.start()
+        await lock_option.execute("LOCK TABLE option IN ACCESS EXCLUSIVE MODE")
         first, second, third = (processes.spawn("worker", "worker", env=env) for _ in range(3))
+        await _wait_for_locked(conn, "UPDATE attempt a SET status = 'scored'", 3)
+        await option_tx.rollback()
 
         # 1. One worker dies wherever it happens to be: in a batch's transaction, in Redis, between the two.
         await _wait_for(conn, s.round_id, ATTEMPTS // 6)
         kill_tree(first)
-        # 2. The two others carry on, until a lock taken here holds both inside a batch: rows claimed, the
-        #    scoring UPDATE waiting to read the options. One of them dies there.
-        await _wait_for(conn, s.round_id, ATTEMPTS // 3)
+        # 2. The two others carry on, until a lock taken here at once (thousands of attempts are left) holds both
+        #    inside a batch: rows claimed, the scoring UPDATE waiting to read the options. One of them dies there.
         option_tx = lock_option.transaction()
         await option_tx.start()
         await lock_option.execute("LOCK TABLE option IN ACCESS EXCLUSIVE MODE")
