@@ -7,14 +7,15 @@ from typing import Any
 
 import asyncpg
 import redis.exceptions
-from litestar import Litestar, MediaType, Request, Response, get
+from litestar import Litestar, MediaType, Request, Response, Router, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
 from litestar.exceptions.responses import create_exception_response
 from litestar.logging.config import LoggingConfig
 from litestar.middleware.base import DefineMiddleware
-from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.middleware.session.base import SessionMiddleware
+from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
@@ -22,6 +23,7 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp
 
 from contest import errors, formatting, keys, translations
 from contest.access import AccessLog, flush_access_lines
@@ -53,7 +55,7 @@ from contest.requests import ContestRequest
 from contest.results.routes import PublicResultsController
 from contest.results.staff_routes import StaffResultsController
 from contest.security import CSRFGuard, security_headers
-from contest.settings import ROOT, get_settings
+from contest.settings import ROOT, Settings, get_settings
 from contest.shared import SharedRendering
 from contest.staff.accounts_routes import InvitationController, StaffAccountsController
 from contest.staff.routes import staff_router
@@ -62,8 +64,7 @@ from contest.web import lang_of, page
 logger = logging.getLogger(__name__)
 
 
-# Neither a session nor a CSRF token: the options tell their middleware so before any path pattern is tried.
-@get("/healthz", media_type=MediaType.TEXT, sync_to_thread=False, opt={"skip_session": True, "exclude_from_csrf": True})
+@get("/healthz", media_type=MediaType.TEXT, sync_to_thread=False)
 def healthz() -> str:
     """Liveness, and the hello-world baseline of the benchmarks."""
     return "ok"
@@ -166,19 +167,22 @@ def _template_engine(engine_: JinjaTemplateEngine) -> None:
     env.filters.update(formatting.template_filters())
 
 
-def create_app(**overrides: Any) -> Litestar:
-    """Build the app from settings."""
-    settings = get_settings()
-    redis_store = RedisStore(async_redis(), namespace=keys.STORES)
-    app = Litestar(
+def _contestant_session(app: ASGIApp, secret: bytes) -> ASGIApp:
+    """The contestant's session, in a signed and encrypted cookie (staff have their own, server-side). Built per
+    route from the secret: a router's middleware is copied, and the cookie backend's cipher cannot be."""
+    config = CookieBackendConfig(secret=secret, max_age=60 * 60 * 24 * 30, exclude=["/staff"])
+    return SessionMiddleware(app=app, backend=ClientSideSessionBackend(config))
+
+
+def _pages(settings: Settings) -> Router:
+    """Every HTML page and form: the contestant's cookie session (staff have their own, server-side) and CSRF."""
+    return Router(
+        path="/",
         route_handlers=[
-            healthz,
             ContestController,
             PeopleController,
             AttemptController,
             BoardController,
-            PublicApi,
-            ContestantApi,
             PublicResultsController,
             CertificateController,
             LookController,
@@ -197,33 +201,40 @@ def create_app(**overrides: Any) -> Litestar:
                 StaffCertificateController,
                 StaffPracticeController,
             ),
+        ],
+        middleware=[
+            DefineMiddleware(_contestant_session, secret=settings.web.secret),
+            # Litestar's CSRF check, refusing malformed tokens instead of failing on them.
+            DefineMiddleware(
+                CSRFGuard,
+                # HttpOnly: no script reads it; htmx sends the token rendered into the page (base.html's hx-headers).
+                config=CSRFConfig(secret=settings.web.secret.hex(), cookie_httponly=True),
+            ),
+        ],
+    )
+
+
+def create_app(**overrides: Any) -> Litestar:
+    """Build the app from settings."""
+    settings = get_settings()
+    redis_store = RedisStore(async_redis(), namespace=keys.STORES)
+    app = Litestar(
+        route_handlers=[
+            # Neither the JSON API (bearer tokens), nor /healthz, nor static files read or set a cookie: they are
+            # outside the pages' router, so no session or CSRF layer is built into their routes at all (each layer
+            # cost a hello-world request about a tenth of its time even when it skipped itself).
+            healthz,
+            PublicApi,
+            ContestantApi,
+            _pages(settings),
             create_static_files_router(path="/media", directories=[settings.media_dir], name="media"),
             static_router(),
         ],
         template_config=TemplateConfig(
             directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_template_engine
         ),
-        # The API authenticates by bearer token and /healthz is bare: neither needs cookies.
-        middleware=[
-            # Outermost: a shared public page is served before any session or CSRF cookie is read or set.
-            DefineMiddleware(SharedRendering),
-            CookieBackendConfig(
-                secret=settings.web.secret,
-                max_age=60 * 60 * 24 * 30,
-                exclude=["/api/", "/healthz", "/static/", "/media/", "/staff"],
-            ).middleware,
-            # Litestar's CSRF check, refusing malformed tokens instead of failing on them. Anchored: Litestar searches
-            # these anywhere in the path, and "/staff/x/api/..." must keep its CSRF check.
-            DefineMiddleware(
-                CSRFGuard,
-                # HttpOnly: no script reads it; htmx sends the token rendered into the page (base.html's hx-headers).
-                config=CSRFConfig(
-                    secret=settings.web.secret.hex(),
-                    exclude=["^/api/", "^/schema", "^/healthz"],
-                    cookie_httponly=True,
-                ),
-            ),
-        ],
+        # Outermost: a shared public page is served before any session or CSRF cookie is read or set.
+        middleware=[DefineMiddleware(SharedRendering)],
         stores=StoreRegistry(default_factory=lambda name: redis_store.with_namespace(name)),
         # Slow mobile data: pages and htmx go out brotli-compressed, gzipped to browsers without brotli (tiny answers
         # and 204s are below the threshold).
