@@ -12,9 +12,10 @@ import random
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
-from litestar.types import ASGIApp, BeforeMessageSendHookHandler, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("contest.access")
 
@@ -36,8 +37,9 @@ def request_id(scope: Scope | Any) -> str:
     return str((state or {}).get(REQUEST_ID, "-"))
 
 
-# What every response start passes through (the security headers): one send wrapper for all, not one per concern.
-StartHook = BeforeMessageSendHookHandler
+# What every response start passes through (the security headers): one send wrapper for all, not one per concern,
+# and a plain call, not a coroutine to await.
+StartHook = Callable[[Message, Scope], None]
 
 
 class _Batch:
@@ -110,9 +112,13 @@ class AccessLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid.encode())]
+                headers = message.get("headers")
+                if type(headers) is list:
+                    headers.append((b"x-request-id", rid.encode()))
+                else:
+                    message["headers"] = [*(headers or ()), (b"x-request-id", rid.encode())]
                 if on_start is not None:
-                    await on_start(message, scope)  # type: ignore[misc]
+                    on_start(message, scope)
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}  # type: ignore[typeddict-item]
             await send(message)

@@ -3,10 +3,11 @@ over HTTPS every cookie is Secure. And the CSRF check."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, CSRFMiddleware
-from litestar.types import BeforeMessageSendHookHandler, Message, Scope
+from litestar.types import Message, Scope
 
 # Every script and style comes from /static, every image from /static or /media (QR codes may be data: URLs).
 # No inline code anywhere: tests/security/test_headers.py keeps the templates that way.
@@ -51,15 +52,17 @@ def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
 
-def security_headers(hsts: bool = False) -> BeforeMessageSendHookHandler:
-    """A before-send hook: every response gets the headers (pages, API, static files, errors, 404s alike).
+def security_headers(hsts: bool = False) -> Callable[[Message, Scope], None]:
+    """The access log's hook on every response start: every response gets the headers (pages, API, static files,
+    errors, 404s alike).
 
-    Async and allocation-light on purpose: Litestar runs a sync hook in a worker thread, twice per response, which
-    cost more than the whole of a hello-world request. The two header sets are encoded once."""
+    A plain function called by contest.access.AccessLog, allocation-light on purpose: as a Litestar before-send hook
+    a sync function ran in a worker thread, twice per response, which cost more than the whole of a hello-world
+    request. The two header sets are encoded once."""
     pages, docs = _encoded(headers_for("/", hsts)), _encoded(headers_for("/schema", hsts))
     names = frozenset(name for name, _ in pages)
 
-    async def add(message: Message, scope: Scope) -> None:
+    def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
         ours = docs if _is_viewer(scope.get("path", "")) else pages
