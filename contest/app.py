@@ -244,7 +244,7 @@ def create_app(**overrides: Any) -> Litestar:
             brotli_quality=5,
             brotli_gzip_fallback=True,
             gzip_compress_level=6,
-            middleware_class=LeanCompression,
+            middleware_class=LeanCompression,  # type: ignore[arg-type]  # Litestar calls it as (app=, config=)
         ),
         openapi_config=OpenAPIConfig(title="Contest API", version="1", path="/schema"),
         exception_handlers={

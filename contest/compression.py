@@ -8,15 +8,27 @@ from litestar.enums import CompressionEncoding
 from litestar.middleware.compression import CompressionMiddleware
 
 if TYPE_CHECKING:
-    from litestar.types import Message, Receive, Scope, Send
+    from litestar.config.compression import CompressionConfig
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class LeanCompression(CompressionMiddleware):
+class LeanCompression:
     """Litestar's compression, except that its compressor (a brotli or gzip object and a buffer, built for every
     request) is only built when a response is streamed or its body reaches the minimum size. A small body in one
-    message (/healthz, a 204, a tick, a redirect) goes out as it is, at no cost: the same bytes Litestar sends."""
+    message (/healthz, a 204, a tick, a redirect) goes out as it is, at no cost: the same bytes Litestar sends.
+
+    A plain ASGI class that hands the compressing itself to Litestar's middleware: as a subclass of it, every
+    request also went through Litestar's per-middleware exclusion check (a twentieth of a hello-world request)."""
+
+    def __init__(self, app: ASGIApp, config: CompressionConfig) -> None:
+        self.app = app
+        self.config = config
+        self.litestar = CompressionMiddleware(app=app, config=config)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         # Litestar's parses every header into a Headers object to read this one.
         accept = next((value for name, value in scope["headers"] if name == b"accept-encoding"), b"").decode("latin-1")
         encoding = self.config.compression_facade.encoding
@@ -51,7 +63,7 @@ class LeanCompression(CompressionMiddleware):
                 await send(start)
                 await send(message)
             else:  # worth compressing, or streamed: Litestar's own wrapper from the start message on
-                compress = super(LeanCompression, self).create_compression_send_wrapper(send, compression_encoding, scope)
+                compress = self.litestar.create_compression_send_wrapper(send, compression_encoding, scope)
                 if start is not None:
                     await compress(start)
                 await compress(message)
