@@ -14,6 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from contest.contests.look import look_of
 from contest.digits import is_digits, read_int
 from contest.i18n import InputError
 from contest.practice import service
@@ -28,6 +29,8 @@ async def _set(set_id: int) -> service.SetInfo:
     info = await service.set_of(set_id)
     if info is None:
         raise NotFoundException()
+    if info.contest_slug:
+        info.look = await look_of(info.contest_slug)
     return info
 
 

@@ -64,6 +64,8 @@ class SetInfo:
     contest_id: int | None = None
     contest_slug: str | None = None
     contest_title: str | None = None
+    # The contest's look (routes fill it in): its theme's fingerprinted address, cached for a year.
+    look: Any = None
 
     @property
     def size(self) -> int:

@@ -4,6 +4,7 @@ card a contestant gets when they finish."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import unicodedata
 
@@ -126,7 +127,12 @@ async def test_the_contest_pages_take_their_colours_from_a_cached_stylesheet_not
     linked = re.search(rf'<link rel="stylesheet" href="(/c/{slug}/theme\.css\?v=\w+)">', page.text)
     assert linked and inline_code(page.text) == []
     # Every page that wears the contest's colours links the same fingerprinted address (the registration form too).
-    for other in (f"/c/{slug}/the-le", f"/c/{slug}/register"):
+    from contest.practice.tables import PracticeSet
+
+    practice = await PracticeSet.insert(
+        PracticeSet(title="Luyện tập", quotas=json.dumps({"online_safety": 1}), contest=contest_id, published=True)
+    ).returning(PracticeSet.id)
+    for other in (f"/c/{slug}/the-le", f"/c/{slug}/register", f"/practice/{practice[0]['id']}"):
         assert linked.group(1) in (await client.get(other)).text, other
     # The address the page gives is fingerprinted: cached for a year like /static, with one charset.
     versioned = await client.get(linked.group(1))
