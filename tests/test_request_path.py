@@ -96,3 +96,26 @@ def test_numbers_and_dates_on_a_long_board_do_not_parse_the_locale_again_each_ti
     assert shown[0] == ("1.234", "3,14", "1 phút 23,4 giây", "22/11/2026 14:05", "22/11/2026")
     assert shown[-1][:2] == ("1,234", "3.14")
     assert parsed == []
+
+
+async def test_a_shared_copy_is_compressed_harder_than_an_answer_made_for_one_request(client, monkeypatch) -> None:
+    """A shared copy is compressed once for every viewer (the config's brotli quality); a response made for one
+    request takes a faster quality, as it is paid for on every request."""
+    from contest import shared
+    from contest.compression import PER_REQUEST_QUALITY
+
+    qualities = []
+    real_init = brotli_facade.BrotliCompression.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        qualities.append(kwargs["config"].brotli_quality)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(brotli_facade.BrotliCompression, "__init__", init)
+    monkeypatch.setattr(shared, "interval", lambda: 1.0)
+    shared.forget()
+    page = await client.get("/", headers={"accept-encoding": "br"})  # a public page: one shared copy
+    assert page.headers["content-encoding"] == "br" and "</html>" in page.text
+    login = await client.get("/staff/login", headers={"accept-encoding": "br"})  # made for this visitor
+    assert login.headers["content-encoding"] == "br" and "</html>" in login.text
+    assert qualities == [5, PER_REQUEST_QUALITY] and PER_REQUEST_QUALITY < 5
