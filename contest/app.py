@@ -46,6 +46,7 @@ from contest.leaderboard.staff_routes import PopulationController
 from contest.officials.staff_routes import OfficialsController
 from contest.people.routes import PeopleController
 from contest.people.staff_routes import DuplicatesController, PrivacyRequestController
+from contest.people.staff_units_routes import UnitsController
 from contest.practice.routes import PracticeController
 from contest.practice.staff_routes import StaffPracticeController
 from contest.questions.staff_routes import QuestionBankController
@@ -196,6 +197,7 @@ def _pages(settings: Settings) -> Router:
                 StaffResultsController,
                 OfficialsController,
                 PopulationController,
+                UnitsController,
                 DuplicatesController,
                 PrivacyRequestController,
                 StaffCertificateController,

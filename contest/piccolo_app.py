@@ -7,11 +7,11 @@ from piccolo.conf.apps import AppConfig
 from contest.attempts.tables import Attempt, AttemptItem
 from contest.certificates.tables import Certificate, CertificateDesign
 from contest.contests.tables import Contest, Round
-from contest.people.tables import Commune, Contestant, Province
+from contest.people.tables import Commune, Contestant, Province, Unit
 from contest.practice.tables import PracticeSet
 from contest.questions.tables import Option, Question, Topic
 from contest.results.tables import RoundResult
-from contest.staff.tables import AuditEntry, Staff, StaffCommune
+from contest.staff.tables import AuditEntry, Staff, StaffCommune, StaffUnit
 
 APP_CONFIG = AppConfig(
     app_name="contest",
@@ -24,11 +24,13 @@ APP_CONFIG = AppConfig(
         Option,
         Contest,
         Round,
+        Unit,
         Contestant,
         Attempt,
         AttemptItem,
         Staff,
         StaffCommune,
+        StaffUnit,
         AuditEntry,
         RoundResult,
         CertificateDesign,

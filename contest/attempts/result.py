@@ -36,10 +36,10 @@ async def attempt_result(attempt_id: int, contestant_id: int) -> AttemptResult:
     """An attempt's score and time, and the contestant's best standing in the round once it is ranked."""
     rows = await db.raw(
         "SELECT a.id, a.round, a.status, a.points, a.total, a.duration_ms, a.auto_submitted, a.ranked_at, "
-        "p.commune, m.name AS commune_name, c.slug, r.max_attempts, r.closes_at, "
+        "p.collective AS commune, m.name AS commune_name, c.slug, r.max_attempts, r.closes_at, "
         "r.results_published_at IS NOT NULL AS final, "
         "(SELECT count(*) FROM attempt x WHERE x.round = a.round AND x.contestant = a.contestant) AS used "
-        "FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN commune m ON m.code = p.commune "
+        "FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN place m ON m.code = p.collective "
         "JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest WHERE a.id = {} AND a.contestant = {}",
         attempt_id,
         contestant_id,

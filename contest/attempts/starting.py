@@ -87,11 +87,13 @@ async def draw_ids(quotas: dict[str, int]) -> list[int]:
 _START = f"""
 WITH r AS (
     SELECT r.id, r.opens_at, r.closes_at, r.max_attempts, coalesce(r.quotas, c.quotas) AS quotas,
-        coalesce(r.time_limit_seconds, c.time_limit_seconds) AS time_limit_seconds, {IN_AREA} AS place_ok,
+        coalesce(r.time_limit_seconds, c.time_limit_seconds) AS time_limit_seconds,
+        -- A unit is checked at registration: a contest with its own units has no places to admit.
+        p.unit IS NOT NULL OR {IN_AREA} AS place_ok,
         {IN_GROUPS} AS group_ok, r.stopped_at, r.stop_reason, r.suspended_at, r.suspend_reason, r.ask_prediction,
         c.partial_credit
     FROM round r JOIN contest c ON c.id = r.contest JOIN contestant p ON p.contest = c.id
-    JOIN commune m ON m.code = p.commune
+    LEFT JOIN commune m ON m.code = p.commune
     -- An erased (anonymised) registration takes no more attempts.
     WHERE r.id = $1 AND p.id = $2 AND r.state <> 'draft' AND c.published AND p.erased_at IS NULL
     FOR KEY SHARE OF r

@@ -39,7 +39,7 @@ _COLUMNS = (
 _PARTICIPATION_SQL = f"""
 WITH made AS (
     INSERT INTO certificate {_COLUMNS}
-    SELECT {_CODE}, 'participation', r.contest, r.id, b.contestant, p.commune, 'p:' || b.contestant, p.full_name,
+    SELECT {_CODE}, 'participation', r.contest, r.id, b.contestant, p.collective, 'p:' || b.contestant, p.full_name,
            NULL, b.correct, b.points, b.total, $1, ''
     FROM (
         SELECT DISTINCT ON (a.contestant) a.contestant, a.correct, a.points, a.total
@@ -60,7 +60,7 @@ SELECT count(*) AS n FROM made
 _PRIZE_SQL = f"""
 WITH made AS (
     INSERT INTO certificate {_COLUMNS}
-    SELECT {_CODE}, 'prize', r.contest, r.id, rr.contestant, p.commune, 'p:' || rr.contestant, p.full_name,
+    SELECT {_CODE}, 'prize', r.contest, r.id, rr.contestant, p.collective, 'p:' || rr.contestant, p.full_name,
            rr.prize, rr.correct, rr.points, a.total, $1, ''
     FROM round_result rr
     JOIN round r ON r.id = rr.round
@@ -78,7 +78,7 @@ _COLLECTIVE_SQL = f"""
 WITH made AS (
     INSERT INTO certificate {_COLUMNS}
     SELECT {_CODE}, 'collective', $2, $3, NULL, m.code, 'c:' || m.code, m.name, NULL, NULL, NULL, NULL, $1, ''
-    FROM commune m WHERE m.code = ANY($4::int[])
+    FROM place m WHERE m.code = ANY($4::int[])
     ON CONFLICT (contest, kind, subject) WHERE NOT superseded DO NOTHING
     RETURNING 1
 )
@@ -192,8 +192,8 @@ SELECT x.*, c.title AS contest_title, c.slug AS contest_slug, r.title AS round_t
 FROM certificate x
 JOIN contest c ON c.id = x.contest
 LEFT JOIN round r ON r.id = x.round
-JOIN commune m ON m.code = x.commune
-JOIN province v ON v.code = m.province
+JOIN place m ON m.code = x.commune
+LEFT JOIN province v ON v.code = m.province
 """
 
 

@@ -49,6 +49,8 @@ class ContestInfo:
     groups: list[str] = field(default_factory=list)
     # A question with several correct options scores in part (else all or nothing).
     partial_credit: bool = False
+    # It ranks its own units (people.units): registration asks for a unit instead of a province and commune.
+    units: bool = False
 
     def open_round(self, now: datetime) -> RoundInfo | None:
         return next((r for r in self.rounds if r.state(now) == "open"), None)
@@ -84,6 +86,7 @@ def _info(row: dict, rounds: list[dict]) -> ContestInfo:
         ],
         list(row["groups"] or []),
         bool(row.get("partial_credit")),
+        row.get("collectives") == "units",
     )
 
 

@@ -72,7 +72,7 @@ async def card_of(attempt_id: int, contestant_id: int, lang: str = DEFAULT) -> C
     rows = await db.raw(
         "SELECT a.points, a.total, p.full_name, m.name AS commune_name, r.title AS round_title, c.title, c.logo, "
         "c.brand_primary, c.brand_accent FROM attempt a JOIN contestant p ON p.id = a.contestant "
-        "JOIN commune m ON m.code = p.commune JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest "
+        "JOIN place m ON m.code = p.collective JOIN round r ON r.id = a.round JOIN contest c ON c.id = r.contest "
         "WHERE a.id = {} AND a.contestant = {} AND NOT a.preview AND a.status = 'scored'",
         attempt_id,
         contestant_id,

@@ -18,6 +18,9 @@ from piccolo.table import Table
 DEFAULT_RETENTION_DAYS = 365
 # The orders a collective ranking (communes, groups) can be sorted by; the first is the default.
 COLLECTIVE_SORTS = ("people", "attempts", "average", "rate")
+# What a contest ranks as collectives: the communes of vietnam-provinces (the default), or its own units
+# (departments, schools, enterprises, party cells: people.tables.Unit), which registration then asks for.
+COLLECTIVES = ("communes", "units")
 
 
 # Who may enter by place, as SQL over a contest `c` and a commune `m`: nothing ticked admits everyone; a ticked
@@ -59,6 +62,8 @@ class Contest(Table):
     logo = Varchar(length=100, null=True, default=None)
     brand_primary = Varchar(length=7, null=True, default=None)
     brand_accent = Varchar(length=7, null=True, default=None)
+    # "communes" or "units" (COLLECTIVES): what registration asks for and what the collective rankings rank.
+    collectives = Varchar(length=10, default="communes")
 
 
 class Round(Table):

@@ -20,10 +20,15 @@ from contest.people.tables import GROUPS
 from contest.redis import async_redis
 
 # The contest's eligible area (people.service.IN_AREA), else every commune of the provinces its contestants come from
-# (the communes with registrations, $2, from the counters).
+# (the communes with registrations, $2, from the counters); in a contest with its own units, the units people belong
+# to (those without units inside them), by their collective code, with the unit they are part of.
 _AREA_SQL = f"""
-SELECT m.code, m.name, m.population FROM commune m JOIN contest c ON c.id = $1
-WHERE CASE
+SELECT -u.id AS code, u.name, u.headcount AS population, o.name AS parent FROM unit u JOIN contest c ON c.id = u.contest
+LEFT JOIN unit o ON o.id = u.parent
+WHERE u.contest = $1 AND c.collectives = 'units' AND NOT EXISTS (SELECT 1 FROM unit k WHERE k.parent = u.id)
+UNION ALL
+SELECT m.code, m.name, m.population, NULL FROM commune m JOIN contest c ON c.id = $1
+WHERE c.collectives = 'communes' AND CASE
     WHEN coalesce(cardinality(c.communes), 0) + coalesce(cardinality(c.provinces), 0) > 0 THEN {IN_AREA}
     ELSE m.province IN (SELECT x.province FROM commune x WHERE x.code = ANY($2::int[]))
 END
@@ -34,7 +39,7 @@ _MEASURES = (keys.PAIR_PEOPLE, keys.PAIR_ATTEMPTS, keys.PAIR_BEST)
 
 @dataclass
 class CollectiveRow:
-    code: Any  # commune code (int) or group slug (str)
+    code: Any  # collective code (int: a commune's, or a unit's, people.tables.unit_code) or group slug (str)
     name: str
     people: int = 0
     attempts: int = 0
@@ -43,6 +48,8 @@ class CollectiveRow:
     # For a group: the communes of the area where it has at least one participant.
     communes_covered: int = 0
     rank: int = 0
+    # For a unit within another unit: that unit's name.
+    parent: str | None = None
 
     @property
     def average(self) -> float | None:
@@ -63,6 +70,8 @@ class Collective:
     covered: int = 0
     area: int = 0
     group_names: dict[str, str] = field(default_factory=dict)
+    # The collectives are the contest's own units (`communes` then holds them): the pages say "unit".
+    units: bool = False
 
     @property
     def coverage(self) -> str:
@@ -72,7 +81,9 @@ class Collective:
 async def _assemble(scope: Scope, tally: counters.Tally, registered: list[int]) -> Collective:
     """The rankings from a scope's counters ("commune|group" -> people, attempts, sum of best results)."""
     area = await db.fetch(_AREA_SQL, scope.contest_id, registered)
-    communes = {row["code"]: CollectiveRow(row["code"], row["name"], population=row["population"]) for row in area}
+    communes = {
+        row["code"]: CollectiveRow(row["code"], row["name"], population=row["population"], parent=row["parent"]) for row in area
+    }
     groups: dict[str, CollectiveRow] = {}
     covered_by_group: dict[str, set[int]] = {}
     for pair_, people in tally[keys.PAIR_PEOPLE].items():
@@ -96,6 +107,7 @@ async def _assemble(scope: Scope, tally: counters.Tally, registered: list[int]) 
         list(groups.values()),
         sum(1 for c in communes.values() if c.people),
         len(communes),
+        units=scope.units,
     )
 
 

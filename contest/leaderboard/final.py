@@ -32,7 +32,7 @@ from contest.settings import get_settings
 Boards = dict[str, dict[str, int]]
 
 _FINAL_SQL = """
-SELECT rr.contestant, rr.rank, rr.points, rr.duration_ms, p.commune, p."group"
+SELECT rr.contestant, rr.rank, rr.points, rr.duration_ms, p.collective AS commune, p."group"
 FROM round_result rr JOIN contestant p ON p.id = rr.contestant JOIN round r ON r.id = rr.round
 WHERE rr.round = $1 AND r.results_published_at IS NOT NULL AND NOT rr.disqualified
 """
@@ -53,7 +53,7 @@ WITH candidate AS (
     FROM attempt a JOIN round r ON r.id = a.round
     WHERE r.contest = $1 AND r.results_published_at IS NULL AND a.status = 'scored' AND NOT a.preview
 )
-SELECT c.contestant, c.points, c.duration_ms, c.after_open, c.published, p.commune, p."group",
+SELECT c.contestant, c.points, c.duration_ms, c.after_open, c.published, p.collective AS commune, p."group",
        rank() OVER (PARTITION BY c.published
                     ORDER BY c.points DESC, c.error ASC NULLS LAST, c.duration_ms ASC, c.submitted_at ASC) AS rank
 FROM candidate c JOIN contestant p ON p.id = c.contestant

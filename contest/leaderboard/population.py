@@ -36,7 +36,8 @@ class PopulationReport:
         return not self.problems
 
 
-def _cell_int(value: Any) -> int | None:
+def cell_int(value: Any) -> int | None:
+    """A whole number typed in a cell (12, 12.0, "12.345" with thousands dots), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -52,7 +53,7 @@ async def import_population(content: bytes) -> PopulationReport:
     report = PopulationReport()
     if len(content) > MAX_BYTES:
         raise InputError({"file": "population_file_too_big"})
-    rows = _population_rows(content)
+    rows = sheet_rows(content, 3, MAX_ROWS, "population")
     communes = await Commune.select(Commune.code, Commune.name)
     codes = {c["code"] for c in communes}
     by_name: dict[str, list[int]] = {}
@@ -71,7 +72,7 @@ async def import_population(content: bytes) -> PopulationReport:
         if formula is not None:
             report.problems.append((number, "population_formula", {"value": formula[:40]}))
             continue
-        code = _cell_int(code_cell) if code_cell not in (None, "") else None
+        code = cell_int(code_cell) if code_cell not in (None, "") else None
         name = str(name_cell or "").strip()
         if code is None and code_cell not in (None, ""):
             report.problems.append((number, "population_code_invalid", {"value": code_cell}))
@@ -91,7 +92,7 @@ async def import_population(content: bytes) -> PopulationReport:
                 report.problems.append((number, "population_name_ambiguous", {"value": name}))
                 continue
             code = found[0]
-        population = _cell_int(population_cell)
+        population = cell_int(population_cell)
         if population is None or population <= 0 or population > 10_000_000:
             report.problems.append(
                 (number, "population_value_invalid", {"value": population_cell if population_cell is not None else ""})
@@ -113,29 +114,30 @@ async def import_population(content: bytes) -> PopulationReport:
     return report
 
 
-def _population_rows(content: bytes) -> list[tuple[Any, ...]]:
-    """The first sheet's rows (three columns), from an xlsx checked before openpyxl parses it; InputError if unreadable."""
+def sheet_rows(content: bytes, columns: int, max_rows: int, kind: str) -> list[tuple[Any, ...]]:
+    """The first sheet's rows (the first `columns` columns), from an xlsx checked before openpyxl parses it;
+    InputError if unreadable (`kind`: the messages' prefix, "population" or "units")."""
     try:
         xlsx.inspect_upload(content, MAX_UNPACKED)
     except xlsx.UnsafeWorkbook as exc:
-        code = "population_file_unreadable" if exc.code == "xlsx_not_workbook" else exc.code
+        code = f"{kind}_file_unreadable" if exc.code == "xlsx_not_workbook" else exc.code
         raise InputError({"file": code}, **exc.params) from exc
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False, keep_links=False)
     except Exception as exc:  # openpyxl raises many kinds on a file that is not xlsx
-        raise InputError({"file": "population_file_unreadable"}) from exc
+        raise InputError({"file": f"{kind}_file_unreadable"}) from exc
     rows: list[tuple[Any, ...]] = []
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # its own <dimension> may claim a million rows by 16,384 columns
-        for row in sheet.iter_rows(values_only=True, max_col=3):
+        for row in sheet.iter_rows(values_only=True, max_col=columns):
             rows.append(row)
-            if len(rows) > MAX_ROWS:
-                raise InputError({"file": "population_too_many_rows"}, max=f"{MAX_ROWS:,}".replace(",", "."))
+            if len(rows) > max_rows:
+                raise InputError({"file": f"{kind}_too_many_rows"}, max=f"{max_rows:,}".replace(",", "."))
     except InputError:
         raise
     except Exception as exc:  # and more kinds while reading a damaged sheet
-        raise InputError({"file": "population_file_unreadable"}) from exc
+        raise InputError({"file": f"{kind}_file_unreadable"}) from exc
     finally:
         book.close()
     return rows

@@ -19,7 +19,7 @@ from contest.leaderboard.counters import pair
 # What the scoring pipeline ranks (see scoring.service._FOR_RANKING_SQL): scored, never previews; with the day it
 # was started in Vietnam and whether its author was disqualified in a published round.
 _RANKABLE_SQL = f"""
-SELECT a.id, a.round, r.contest, a.contestant, p.commune, p."group", a.points, a.duration_ms,
+SELECT a.id, a.round, r.contest, a.contestant, p.collective AS commune, p."group", a.points, a.duration_ms,
        a.ranked_at IS NOT NULL AS ranked, GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open,
        (a.started_at AT TIME ZONE '{VN_TZ.key}')::date::text AS day,
        EXISTS (SELECT 1 FROM round_result rr WHERE rr.round = a.round AND rr.contestant = a.contestant
@@ -30,7 +30,9 @@ ORDER BY a.id
 """
 OF_ROUND = _RANKABLE_SQL.format("a.round = $1")
 OF_CONTEST = _RANKABLE_SQL.format("r.contest = $1")
-_REGISTERED_SQL = 'SELECT commune, "group", count(*) AS n FROM contestant WHERE contest = $1 AND NOT preview GROUP BY 1, 2'
+_REGISTERED_SQL = (
+    'SELECT collective AS commune, "group", count(*) AS n FROM contestant WHERE contest = $1 AND NOT preview GROUP BY 1, 2'
+)
 
 # Every key as PostgreSQL says it should be: ("zset", {member: score}) | ("hash", {field: count}) | ("set", {member}).
 Expected = dict[str, tuple[str, dict[str, int] | set[str]]]

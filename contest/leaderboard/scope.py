@@ -21,6 +21,8 @@ class Scope:
     # Why an organiser closed the round early or suspended it, shown on its board.
     stop_reason: str | None = None
     suspend_reason: str | None = None
+    # The contest ranks its own units (contests.tables.COLLECTIVES), not communes: the pages say "unit".
+    units: bool = False
 
     @property
     def tag(self) -> str:
@@ -46,6 +48,7 @@ async def round_scope(round_id: int) -> Scope | None:
     """The board scope of one round, or None when there is no such round."""
     rows = await db.raw(
         "SELECT r.title, r.results_published_at IS NOT NULL AS published, c.id, c.slug, c.title AS contest_title, "
+        "c.collectives = 'units' AS units, "
         "CASE WHEN r.stopped_at IS NOT NULL THEN r.stop_reason END AS stop_reason, "
         "CASE WHEN r.suspended_at IS NOT NULL THEN r.suspend_reason END AS suspend_reason "
         "FROM round r JOIN contest c ON c.id = r.contest WHERE r.id = {}",
@@ -55,11 +58,19 @@ async def round_scope(round_id: int) -> Scope | None:
         return None
     r = rows[0]
     return Scope(
-        r["id"], r["slug"], r["contest_title"], round_id, r["title"], r["published"], r["stop_reason"], r["suspend_reason"]
+        r["id"],
+        r["slug"],
+        r["contest_title"],
+        round_id,
+        r["title"],
+        r["published"],
+        r["stop_reason"],
+        r["suspend_reason"],
+        r["units"],
     )
 
 
 async def contest_scope(slug: str) -> Scope | None:
     """The board scope of a whole contest, or None when there is no such published contest."""
-    rows = await db.raw("SELECT id, slug, title FROM contest WHERE slug = {} AND published", slug)
-    return Scope(rows[0]["id"], rows[0]["slug"], rows[0]["title"]) if rows else None
+    rows = await db.raw("SELECT id, slug, title, collectives = 'units' AS units FROM contest WHERE slug = {} AND published", slug)
+    return Scope(rows[0]["id"], rows[0]["slug"], rows[0]["title"], units=rows[0]["units"]) if rows else None

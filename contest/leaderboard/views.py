@@ -71,7 +71,7 @@ async def public_rows(best: list[tuple[int, int, int]]) -> list[BoardRow]:
     people = {
         row["id"]: row
         for row in await db.raw(
-            "SELECT p.id, p.full_name, p.phone, m.name AS commune FROM contestant p JOIN commune m ON m.code = p.commune "
+            "SELECT p.id, p.full_name, p.phone, m.name AS commune FROM contestant p JOIN place m ON m.code = p.collective "
             "WHERE p.id = ANY({})",
             [cid for _, cid, _ in best],
         )
@@ -113,7 +113,7 @@ async def scope_view(scope: Scope, commune: int | None = None, group: str | None
     names = {
         row["code"]: row["name"]
         for row in await db.raw(
-            "SELECT code, name FROM commune WHERE code = ANY({})", [*counts, *([commune] if commune is not None else [])]
+            "SELECT code, name FROM place WHERE code = ANY({})", [*counts, *([commune] if commune is not None else [])]
         )
     }
     communes = sorted(
@@ -157,8 +157,8 @@ class MyPlaces:
 async def my_places(scope: Scope, contestant_id: int) -> MyPlaces | None:
     """Where one contestant of the scope's contest stands (None when they are not registered in it)."""
     rows = await db.raw(
-        'SELECT p.full_name, p.phone, p.commune, p."group", m.name AS commune_name '
-        "FROM contestant p JOIN commune m ON m.code = p.commune WHERE p.id = {} AND p.contest = {}",
+        'SELECT p.full_name, p.phone, p.collective AS commune, p."group", m.name AS commune_name '
+        "FROM contestant p JOIN place m ON m.code = p.collective WHERE p.id = {} AND p.contest = {}",
         contestant_id,
         scope.contest_id,
     )

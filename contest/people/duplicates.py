@@ -49,7 +49,7 @@ _FOLDED = "translate(p.full_name, {}, {})"
 
 _SAME_PERSON_SQL = f"""
 WITH folded AS (
-    SELECT p.id, {_FOLDED} AS name, p.birth_year, p.commune FROM contestant p WHERE p.contest = {{}}
+    SELECT p.id, {_FOLDED} AS name, p.birth_year, p.collective AS commune FROM contestant p WHERE p.contest = {{}}
 ), groups AS (
     SELECT name, birth_year, commune FROM folded GROUP BY name, birth_year, commune HAVING count(*) > 1
 )
@@ -82,9 +82,9 @@ SELECT e.phone AS key, e.id FROM everywhere e JOIN flagged USING (phone)
 """
 
 _PEOPLE_SQL = """
-SELECT p.id, p.contest, c.title AS contest_title, p.full_name, p.phone, p.birth_year, p.commune,
+SELECT p.id, p.contest, c.title AS contest_title, p.full_name, p.phone, p.birth_year, p.collective AS commune,
        m.name AS commune_name, p."group", p.created_at, p.registered_ip
-FROM contestant p JOIN commune m ON m.code = p.commune JOIN contest c ON c.id = p.contest
+FROM contestant p JOIN place m ON m.code = p.collective JOIN contest c ON c.id = p.contest
 WHERE p.id = ANY({})
 """
 

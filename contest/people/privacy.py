@@ -76,9 +76,10 @@ class Held:
 
 _REGISTRATIONS_SQL = """
 SELECT p.id, p.contest, c.title AS contest_title, c.slug AS contest_slug, p.full_name, p.phone, p.birth_year,
-       p.commune, m.name AS commune_name, v.name AS province_name, p."group", p.consented_at, p.consent_version,
+       p.collective AS commune, m.name AS commune_name, v.name AS province_name, p."group", p.consented_at, p.consent_version,
        p.created_at, p.registered_ip
-FROM contestant p JOIN contest c ON c.id = p.contest JOIN commune m ON m.code = p.commune JOIN province v ON v.code = m.province
+FROM contestant p JOIN contest c ON c.id = p.contest JOIN place m ON m.code = p.collective
+LEFT JOIN province v ON v.code = m.province
 WHERE p.phone = {} AND p.erased_at IS NULL ORDER BY p.created_at, p.id
 """
 _ATTEMPTS_SQL = """

@@ -13,7 +13,7 @@ from contest.contests.look import look_of
 from contest.contests.service import contest_by_slug
 from contest.digits import is_digits, read_int
 from contest.i18n import LANGUAGES, InputError
-from contest.people import service
+from contest.people import service, units
 from contest.people.privacy import consent_version, retention_days
 from contest.people.service import Registration
 from contest.ratelimit import limit
@@ -55,6 +55,7 @@ class PeopleController(Controller):
             province=data.get("province", ""),
             commune=data.get("commune", ""),
             group=data.get("group", ""),
+            unit=data.get("unit", ""),
             consent=data.get("consent") == "yes",
             consent_version=data.get("consent_version"),
         )
@@ -111,6 +112,19 @@ def _same_site(request: Request, url: str) -> str:
 
 async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> Template:  # type: ignore[no-untyped-def]
     # Only the places and groups the contest admits: nobody learns after submitting that they cannot enter.
+    if contest.units:  # its own units instead of places, grouped by the unit they are part of
+        return page(
+            "people/register.html",
+            status_code=status_code,
+            contest=contest,
+            values=values,
+            errors=errors,
+            units=units.grouped(await units.units_of(contest.id)),
+            groups=service.admitted_groups(contest.groups),
+            consent_version=consent_version(),
+            retention_days=await retention_days(contest.id),
+            look=await look_of(contest.slug),
+        )
     provinces = await service.provinces(contest.id)
     if not values.get("province") and len(provinces) == 1:
         values = {**values, "province": str(provinces[0]["code"])}  # one province to choose: skip a step

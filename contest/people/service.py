@@ -16,7 +16,7 @@ from contest.i18n import InputError
 from contest.leaderboard.counters import count_registration
 from contest.people.phone import normalise_phone
 from contest.people.privacy import consent_version
-from contest.people.tables import GROUPS, Commune, Contestant, Province
+from contest.people.tables import GROUPS, Commune, Contestant, Province, unit_code
 from contest.redis import async_redis
 from contest.text import draws_blank, person_name
 
@@ -34,23 +34,36 @@ class Registration:
     consent: bool
     # The consent text version the form or app showed; None takes the current one.
     consent_version: str | None = None
+    # In a contest with its own units: the unit's id, asked instead of province and commune.
+    unit: str | int = ""
 
 
-# The commune a registration names (it exists, in the province named), and whether the contest admits it and the
-# group (see IN_AREA and IN_GROUPS): one round trip.
+# The commune a registration names (it exists, in the province named) or, in a contest with its own units, the unit
+# (one of the contest's that people join), and whether the contest admits the place and the group (see IN_AREA and
+# IN_GROUPS; a unit contest's units are its area): one round trip.
 _PLACE = f"""
-SELECT m.code IS NOT NULL AND ($3::int IS NULL OR m.province = $3::int) AS commune_ok, {IN_AREA} AS place,
-    {IN_GROUPS} AS grp
+SELECT c.collectives = 'units' AS units,
+    m.code IS NOT NULL AND ($3::int IS NULL OR m.province = $3::int) AS commune_ok,
+    EXISTS (SELECT 1 FROM unit u WHERE u.id = $5 AND u.contest = c.id
+            AND NOT EXISTS (SELECT 1 FROM unit k WHERE k.parent = u.id)) AS unit_ok,
+    c.collectives = 'units' OR {IN_AREA} AS place, {IN_GROUPS} AS grp
 FROM contest c LEFT JOIN commune m ON m.code = $2 CROSS JOIN (SELECT $4::text AS "group") p WHERE c.id = $1
 """
 _INSERT = (
     'INSERT INTO contestant (contest, full_name, phone, birth_year, commune, "group", consented_at, consent_version, '
-    "created_at, registered_ip, preview) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $9, false) RETURNING id"
+    "created_at, registered_ip, preview, unit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $9, false, $10) RETURNING id"
 )
 
 
+def _int4(value: str | int) -> int | None:
+    """A code or id as typed; past an int it names nothing (matches no row)."""
+    number = read_int(value)
+    return number if number is not None and number < 2**31 else None
+
+
 async def validate(contest_id: int, reg: Registration) -> dict:
-    """Check a registration; return clean values or raise InputError with every problem at once."""
+    """Check a registration; return clean values or raise InputError with every problem at once. A contest with its
+    own units asks for one of them (`unit`) instead of a province and commune."""
     errors: dict[str, str] = {}
     name = person_name(reg.full_name)
     if not 2 <= len(name) <= 100:
@@ -64,17 +77,21 @@ async def validate(contest_id: int, reg: Registration) -> dict:
     year = read_int(reg.birth_year)
     if year is None or not this_year - 100 <= year <= this_year - 6:
         errors["birth_year"] = "birth_year_invalid"
-    commune_code = read_int(reg.commune)
+    commune_code, unit_id = _int4(reg.commune), _int4(reg.unit)
     province = read_int(reg.province)
-    place = None
-    if commune_code is not None and commune_code < 2**31:
-        # A province code past an int names no province: it matches no commune.
-        rows = await db.fetch(_PLACE, contest_id, commune_code, province if (province or 0) < 2**31 else 0, reg.group)
-        if not rows:
-            raise InputError({"contest": "contest_not_found"})
-        place = rows[0]
-    if place is None or not place["commune_ok"]:
-        errors["commune"] = "commune_invalid"
+    # A province code past an int names no province: it matches no commune.
+    rows = await db.fetch(_PLACE, contest_id, commune_code, province if (province or 0) < 2**31 else 0, reg.group, unit_id)
+    if not rows:
+        raise InputError({"contest": "contest_not_found"})
+    place = rows[0]
+    if place["units"]:
+        commune_code = None
+        if not place["unit_ok"]:
+            errors["unit"] = "unit_invalid"
+    else:
+        unit_id = None
+        if not place["commune_ok"]:
+            errors["commune"] = "commune_invalid"
     if reg.group not in GROUPS:
         errors["group"] = "group_invalid"
     if not reg.consent:
@@ -83,7 +100,6 @@ async def validate(contest_id: int, reg: Registration) -> dict:
         errors["consent"] = "consent_outdated"  # the text changed since the form was shown: read it again
     if errors:
         raise InputError(errors, min=this_year - 100, max=this_year - 6)
-    assert place is not None
     # Who the contest admits (by place and group), once the form is right.
     if not place["place"]:
         errors["commune"] = "not_eligible_place"
@@ -91,7 +107,7 @@ async def validate(contest_id: int, reg: Registration) -> dict:
         errors["group"] = "not_eligible_group"
     if errors:
         raise InputError(errors)
-    return {"full_name": name, "phone": phone, "birth_year": year, "commune": commune_code, "group": reg.group}
+    return {"full_name": name, "phone": phone, "birth_year": year, "commune": commune_code, "unit": unit_id, "group": reg.group}
 
 
 async def register(contest_id: int, reg: Registration, ip: str | None = None) -> int:
@@ -110,10 +126,12 @@ async def register(contest_id: int, reg: Registration, ip: str | None = None) ->
             now,
             consent_version(),
             ip,
+            clean["unit"],
         )
     except asyncpg.UniqueViolationError as exc:
         raise InputError({"phone": "phone_taken"}) from exc
-    await count_registration(async_redis(), contest_id, clean["commune"], clean["group"])
+    collective = unit_code(clean["unit"]) if clean["unit"] is not None else clean["commune"]
+    await count_registration(async_redis(), contest_id, collective, clean["group"])
     return int(rows[0]["id"])
 
 
@@ -134,16 +152,21 @@ async def identify(contest_id: int, phone: str, birth_year: str | int) -> int:
 
 
 async def contestant(contestant_id: int) -> dict | None:
-    """One contestant with commune and province names."""
-    return await (
+    """One contestant with commune and province names (in a contest with its own units: the unit's name as the
+    commune's, no province)."""
+    row = await (
         Contestant.select(
             *Contestant.all_columns(),
             Contestant.commune.name.as_alias("commune_name"),
             Contestant.commune.province.name.as_alias("province_name"),  # type: ignore[union-attr]
+            Contestant.unit.name.as_alias("unit_name"),
         )
         .where(Contestant.id == contestant_id)
         .first()
     )
+    if row is not None and row["unit"] is not None:
+        row["commune_name"], row["province_name"] = row["unit_name"], ""
+    return row
 
 
 async def provinces(contest_id: int | None = None) -> list[dict]:

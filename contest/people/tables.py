@@ -21,6 +21,40 @@ class Commune(Table):
     population = Integer(null=True, default=None)
 
 
+# A collective's code, as the boards, counters and rankings key it (Redis keys, "commune|group" fields): a commune's
+# code (vietnam-provinces codes are positive), or minus a unit's id, so that the two can never collide. The column
+# contestant.collective holds it (generated from commune and unit), and the view `place` names every code:
+# (code, name, province, population) of every commune and, with a negative code, every unit (its headcount as
+# population, no province).
+
+
+def unit_code(unit_id: int) -> int:
+    """The collective code of a unit."""
+    return -unit_id
+
+
+def unit_id_of(code: int) -> int | None:
+    """The unit behind a collective code, or None for a commune's."""
+    return -code if code < 0 else None
+
+
+class Unit(Table):
+    """A collective of a contest with its own units: a department, school, enterprise, party cell; optionally
+    within another unit of the same contest (a division within a department)."""
+
+    id: Serial
+    contest = ForeignKey(Contest, index=True)
+    parent = ForeignKey("self", null=True, default=None)
+    # The organiser's own code (unique in the contest), which the import matches rows on.
+    code = Varchar(length=40)
+    name = Varchar(length=200)
+    # People in the unit, when known: the base of participation rates.
+    headcount = Integer(null=True, default=None)
+    position = Integer(default=0)
+
+    one_code_per_contest = Unique([contest, code])
+
+
 class Contestant(Table):
     id: Serial
     # Null only for an organiser's preview stand-in (preview = true): it belongs to no contest, so no registration
@@ -31,7 +65,9 @@ class Contestant(Table):
     phone = Varchar(length=15)
     # Null once the person's data is erased (on request or after the contest's retention period).
     birth_year = SmallInt(null=True, default=None)
-    commune = ForeignKey(Commune, index=True)
+    # The commune, or (in a contest with its own units) null and the unit instead.
+    commune = ForeignKey(Commune, null=True, default=None, index=True)
+    unit = ForeignKey(Unit, null=True, default=None, index=True)
     group = Varchar(length=20)
     consented_at = Timestamptz()
     # Which consent text (contest.people.privacy.consent_version) the person agreed to.

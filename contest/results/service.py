@@ -95,7 +95,7 @@ async def results_of(round_id: int) -> list[dict]:
     """Every result of a round in rank order, with the person's full details (staff only)."""
     rows = await db.raw(
         "SELECT rr.*, p.full_name, p.phone, p.birth_year, p.group, m.name AS commune, s.email AS decided_by_email "
-        "FROM round_result rr JOIN contestant p ON p.id = rr.contestant JOIN commune m ON m.code = p.commune "
+        "FROM round_result rr JOIN contestant p ON p.id = rr.contestant JOIN place m ON m.code = p.collective "
         "LEFT JOIN staff s ON s.id = rr.decided_by WHERE rr.round = {} ORDER BY rr.rank, rr.submitted_at, rr.id",
         round_id,
     )
@@ -297,7 +297,7 @@ async def public_results(round_id: int) -> tuple[dict, list[tuple[str, list[Publ
     rows = await db.raw(
         "SELECT rr.rank, rr.points, rr.prediction_gap, rr.duration_ms, rr.prize, p.full_name, p.phone, "
         "m.name AS commune FROM round_result rr JOIN contestant p ON p.id = rr.contestant "
-        "JOIN commune m ON m.code = p.commune WHERE rr.round = {} AND NOT rr.disqualified "
+        "JOIN place m ON m.code = p.collective WHERE rr.round = {} AND NOT rr.disqualified "
         "ORDER BY rr.rank, rr.submitted_at, rr.id",
         round_id,
     )
@@ -327,7 +327,7 @@ async def export_rows(round_id: int) -> list[list[Any]]:
     rows = await db.raw(
         "SELECT p.full_name, p.phone, p.birth_year, p.group, m.name AS commune, rr.rank, rr.points, rr.prediction, "
         "rr.prediction_gap, rr.duration_ms, rr.submitted_at, rr.prize, rr.disqualified, rr.reason "
-        "FROM contestant p JOIN commune m ON m.code = p.commune "
+        "FROM contestant p JOIN place m ON m.code = p.collective "
         "LEFT JOIN round_result rr ON rr.contestant = p.id AND rr.round = {} WHERE p.contest = {} "
         "ORDER BY rr.rank IS NULL, rr.disqualified, rr.rank, rr.submitted_at, p.full_name, p.id",
         round_id,

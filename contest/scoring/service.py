@@ -58,7 +58,7 @@ RETURNING a.id
 """
 
 _FOR_RANKING_SQL = f"""
-SELECT a.id, a.round, a.contestant, p.commune, a.points, a.duration_ms,
+SELECT a.id, a.round, a.contestant, p.collective AS commune, a.points, a.duration_ms,
        GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open, p."group", r.contest,
        (a.started_at AT TIME ZONE '{VN_TZ.key}')::date::text AS day
 FROM attempt a JOIN contestant p ON p.id = a.contestant JOIN round r ON r.id = a.round

@@ -14,7 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from contest import clock, db
 from contest.i18n import InputError
 from contest.staff.audit import audit
-from contest.staff.tables import Staff, StaffCommune
+from contest.people.tables import unit_code
+from contest.staff.tables import Staff, StaffCommune, StaffUnit
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane: about 28 ms of one core here). argon2-cffi's
 # default (64 MiB, 3 passes, 4 lanes) cost 209 ms of CPU per check: at a deadline the officials signing in took
@@ -38,6 +39,7 @@ class StaffUser:
     full_name: str
     role: str
     epoch: int
+    # The collectives an official sees: commune codes, and unit codes (negative, people.tables.unit_code).
     communes: tuple[int, ...]
 
     @property
@@ -126,13 +128,14 @@ async def staff_user(staff_id: int, epoch: int) -> StaffUser | None:
     if row is None or not row["active"] or row["session_epoch"] != epoch:
         return None
     communes = await StaffCommune.select(StaffCommune.commune).where(StaffCommune.staff == staff_id)
+    units = await StaffUnit.select(StaffUnit.unit).where(StaffUnit.staff == staff_id)
     return StaffUser(
         row["id"],
         row["email"],
         row["full_name"],
         row["role"],
         row["session_epoch"],
-        tuple(sorted(c["commune"] for c in communes)),
+        tuple(sorted([*(c["commune"] for c in communes), *(unit_code(u["unit"]) for u in units)])),
     )
 
 

@@ -2,7 +2,7 @@ from piccolo.columns import JSONB, Boolean, ForeignKey, Integer, Serial, SmallIn
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
-from contest.people.tables import Commune
+from contest.people.tables import Commune, Unit
 
 ROLES = ("admin", "organiser", "official")
 OUTCOMES = ("ok", "failed")
@@ -36,6 +36,17 @@ class StaffCommune(Table):
     commune = ForeignKey(Commune)
 
     one_binding = Unique([staff, commune])
+
+
+class StaffUnit(Table):
+    """The units (of a contest with its own units) an official is bound to; in their scope as unit codes
+    (people.tables.unit_code), beside their communes."""
+
+    id: Serial
+    staff = ForeignKey(Staff, index=True)
+    unit = ForeignKey(Unit)
+
+    one_binding = Unique([staff, unit])
 
 
 class AuditEntry(Table):
