@@ -75,6 +75,8 @@ class Summary:
     rank: int | None
     rank_of: int | None
     days: list[DayCount] = field(default_factory=list)
+    # One of a contest's own units (ranked among that contest's units), not a commune.
+    unit: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def today() -> date:
 async def contests() -> list[dict]:
     """Published contests, newest first (by their first round's opening, then by creation)."""
     return await db.raw(
-        "SELECT c.id, c.title, c.slug, min(r.opens_at) AS opens_at FROM contest c "
+        "SELECT c.id, c.title, c.slug, c.collectives, min(r.opens_at) AS opens_at FROM contest c "
         "LEFT JOIN round r ON r.contest = c.id AND r.state <> 'draft' WHERE c.published "
         "GROUP BY c.id ORDER BY min(r.opens_at) DESC NULLS LAST, c.id DESC"
     )
@@ -112,19 +114,21 @@ async def pick_contest(contest_id: int | None) -> dict | None:
 
 
 async def commune(code: int) -> dict | None:
-    """A commune with its province, or None."""
+    """A commune with its province, or a contest's unit (a negative code, people.tables.unit_code) with its contest
+    and no province; None when there is neither."""
     rows = await db.raw(
-        "SELECT m.code, m.name, m.province, v.name AS province_name FROM commune m JOIN province v ON v.code = m.province "
-        "WHERE m.code = {}",
+        "SELECT m.code, m.name, m.province, m.contest, coalesce(v.name, '') AS province_name FROM place m "
+        "LEFT JOIN province v ON v.code = m.province WHERE m.code = {}",
         code,
     )
     return rows[0] if rows else None
 
 
 async def communes_named(codes: list[int] | tuple[int, ...]) -> list[dict]:
-    """These communes (code, name, province name), by name."""
+    """These communes and units (code, name, province name or the unit's contest title), by name."""
     return await db.raw(
-        "SELECT m.code, m.name, v.name AS province_name FROM commune m JOIN province v ON v.code = m.province "
+        "SELECT m.code, m.name, coalesce(v.name, c.title, '') AS province_name FROM place m "
+        "LEFT JOIN province v ON v.code = m.province LEFT JOIN contest c ON c.id = m.contest "
         "WHERE m.code = ANY({}) ORDER BY m.name",
         list(codes),
     )
@@ -195,6 +199,22 @@ async def commune_ranking(contest_id: int, province: int, counted: counters.Tall
     counted = counted if counted is not None else await tally(contest_id)
     people, attempts = counters.by_commune(counted[keys.PAIR_PEOPLE]), counters.by_commune(counted[keys.PAIR_ATTEMPTS])
     rows = await db.raw("SELECT code, name FROM commune WHERE province = {}", province)
+    return _ranks(rows, people, attempts)
+
+
+async def unit_ranking(contest_id: int, counted: counters.Tally | None = None) -> list[CommuneRank]:
+    """Every unit people join in a contest with its own units, by people who took part, most first."""
+    counted = counted if counted is not None else await tally(contest_id)
+    people, attempts = counters.by_commune(counted[keys.PAIR_PEOPLE]), counters.by_commune(counted[keys.PAIR_ATTEMPTS])
+    rows = await db.raw(
+        "SELECT -u.id AS code, u.name FROM unit u WHERE u.contest = {} "
+        "AND NOT EXISTS (SELECT 1 FROM unit k WHERE k.parent = u.id)",
+        contest_id,
+    )
+    return _ranks(rows, people, attempts)
+
+
+def _ranks(rows: list[dict], people: dict[int, int], attempts: dict[int, int]) -> list[CommuneRank]:
     rows.sort(key=lambda r: (-people.get(r["code"], 0), -attempts.get(r["code"], 0), fold(r["name"])))
     out: list[CommuneRank] = []
     for i, r in enumerate(rows):
@@ -228,7 +248,10 @@ async def summary(contest: dict, code: int | None = None) -> Summary:
     place = await commune(code) if code is not None else None
     rank = rank_of = None
     if place is not None:
-        ranking = await commune_ranking(contest_id, place["province"], counted)
+        if place["contest"] is not None:
+            ranking = await unit_ranking(contest_id, counted)
+        else:
+            ranking = await commune_ranking(contest_id, place["province"], counted)
         rank = next((r.rank for r in ranking if r.code == code), None)
         rank_of = len(ranking)
     return Summary(
@@ -247,6 +270,7 @@ async def summary(contest: dict, code: int | None = None) -> Summary:
         rank=rank,
         rank_of=rank_of,
         days=await daily(contest_id, code, counted),
+        unit=place is not None and place["contest"] is not None,
     )
 
 
@@ -260,7 +284,7 @@ async def contestants(contest_id: int, code: int, page: int = 1, size: int | Non
             LEFT JOIN LATERAL (SELECT count(*) AS attempts FROM attempt a WHERE a.contestant = p.id AND {_COUNTED}) n ON true
             LEFT JOIN LATERAL (SELECT a.points, a.duration_ms FROM attempt a WHERE a.contestant = p.id AND {_COUNTED}
                                ORDER BY a.points DESC, a.duration_ms ASC LIMIT 1) b ON true
-            WHERE p.contest = {{}} AND p.commune = {{}}
+            WHERE p.contest = {{}} AND p.collective = {{}}
             ORDER BY b.points DESC NULLS LAST, b.duration_ms ASC NULLS LAST, p.full_name, p.id{limit}""",
         contest_id,
         code,

@@ -66,12 +66,14 @@ class OfficialsController(Controller):
         provinces = [
             (p, await service.commune_ranking(chosen["id"], p["code"])) for p in await service.contest_provinces(chosen["id"])
         ]
+        units = await service.unit_ranking(chosen["id"]) if chosen["collectives"] == "units" else []
         context: dict[str, Any] = {
             "user": staff,
             "contests": await service.contests(),
             "contest": chosen,
             "summary": summary,
             "provinces": provinces,
+            "units": units,
             "chart": bar_chart,
         }
         if request.headers.get("hx-request") and request.headers.get("hx-target") == "dashboard":
@@ -89,7 +91,7 @@ class OfficialsController(Controller):
     ) -> Template:
         """One commune's dashboard: counts, per-day chart, rank, contestants."""
         place = await _commune(code)
-        chosen = await _contest(contest)
+        chosen = await _contest(place["contest"] or contest)  # a unit belongs to one contest
         summary = await service.summary(chosen, code)
         pages = max(1, math.ceil(summary.registered / service.PAGE_SIZE))
         page_no = min(max(1, page_no), pages)
@@ -114,8 +116,8 @@ class OfficialsController(Controller):
     @get("/communes/{code:int}/contestants.xlsx", guards=[own_commune])
     async def export(self, request: Request, code: int, staff: StaffUser, contest: int | None = None) -> Response:
         """The commune's contestants as xlsx; every download of personal data goes to the audit log."""
-        await _commune(code)
-        chosen = await _contest(contest)
+        place = await _commune(code)
+        chosen = await _contest(place["contest"] or contest)
         rows = await service.contestants(chosen["id"], code, size=None)
         groups = {g: message(g, "vi", "groups") for g in {r.group for r in rows}}
         await audit(staff.id, "officials.export", str(code), contest=chosen["id"], contestants=len(rows))
@@ -136,14 +138,14 @@ class OfficialsController(Controller):
     @get("/api/communes/{code:int}/summary", guards=[own_commune], exception_handlers=_API)
     async def api_summary(self, code: int, contest: int | None = None) -> dict:
         """A commune's figures in a contest, as the dashboard shows them."""
-        await _commune(code)
-        return asdict(await service.summary(await _contest(contest), code))
+        place = await _commune(code)
+        return asdict(await service.summary(await _contest(place["contest"] or contest), code))
 
     @get("/api/communes/{code:int}/contestants", guards=[own_commune], exception_handlers=_API)
     async def api_contestants(self, code: int, contest: int | None = None, page_no: PageNo = 1) -> dict:
         """A commune's contestants, a page at a time."""
-        await _commune(code)
-        chosen = await _contest(contest)
+        place = await _commune(code)
+        chosen = await _contest(place["contest"] or contest)
         rows = await service.contestants(chosen["id"], code, max(1, page_no))
         return {"contest": chosen["id"], "page": max(1, page_no), "contestants": [asdict(r) for r in rows]}
 
@@ -154,6 +156,7 @@ class OfficialsController(Controller):
         provinces = await service.contest_provinces(chosen["id"])
         return {
             "summary": asdict(await service.summary(chosen)),
+            "units": [asdict(r) for r in await service.unit_ranking(chosen["id"])] if chosen["collectives"] == "units" else [],
             "provinces": [
                 {**p, "communes": [asdict(r) for r in await service.commune_ranking(chosen["id"], p["code"])]} for p in provinces
             ],

@@ -44,7 +44,7 @@ class Unit(Table):
 
     id: Serial
     contest = ForeignKey(Contest, index=True)
-    parent = ForeignKey("self", null=True, default=None)
+    parent: ForeignKey = ForeignKey("self", null=True, default=None)
     # The organiser's own code (unique in the contest), which the import matches rows on.
     code = Varchar(length=40)
     name = Varchar(length=200)

@@ -174,7 +174,7 @@ async def _write(contest_id: int, wanted: dict[str, dict[str, Any]], existing: d
     async with engine().transaction():
         ids = {code: u["id"] for code, u in existing.items()}
         for code, unit in wanted.items():
-            values = {Unit.name: unit["name"], Unit.headcount: unit["headcount"], Unit.position: unit["position"]}
+            values: dict[Any, Any] = {Unit.name: unit["name"], Unit.headcount: unit["headcount"], Unit.position: unit["position"]}
             if code in ids:
                 await Unit.update(values).where(Unit.id == ids[code])
                 report.updated += 1

@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import asyncpg
 
-from contest import clock
+from contest import clock, db
 from contest.digits import is_digits
 from contest.i18n import InputError
-from contest.people.tables import Commune
+from contest.people.tables import Commune, Unit, unit_code, unit_id_of
 from contest.staff.audit import audit
 from contest.staff.signin import check_password_strength, hash_password, logout_everywhere
-from contest.staff.tables import ROLES, Staff, StaffCommune
+from contest.staff.tables import ROLES, Staff, StaffCommune, StaffUnit
 from contest.text import person_name
 
 INVITE_VALID = timedelta(days=7)
@@ -44,9 +44,25 @@ async def create_staff(
         )
     ).returning(Staff.id)
     staff_id = int(rows[0]["id"])
-    for code in communes or []:
-        await StaffCommune.insert(StaffCommune(staff=staff_id, commune=code))
+    await _bind(staff_id, communes or [])
     return staff_id
+
+
+async def _bind(staff_id: int, codes: list[int]) -> None:
+    """Bind an official to these collectives: communes, and units by their (negative) code."""
+    for code in codes:
+        unit = unit_id_of(code)
+        await (
+            StaffUnit.insert(StaffUnit(staff=staff_id, unit=unit))
+            if unit
+            else StaffCommune.insert(StaffCommune(staff=staff_id, commune=code))
+        )
+
+
+async def _bound(staff_id: int) -> list[int]:
+    communes = await StaffCommune.select(StaffCommune.commune).where(StaffCommune.staff == staff_id)
+    units = await StaffUnit.select(StaffUnit.unit).where(StaffUnit.staff == staff_id)
+    return sorted([*(r["commune"] for r in communes), *(unit_code(r["unit"]) for r in units)])
 
 
 async def invite(staff_id: int) -> str:
@@ -84,14 +100,16 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _codes(raw: list[str] | list[int]) -> tuple[list[int], bool]:
-    """Commune codes as ints, in order, without repeats; and whether any value was not a number."""
+    """Commune codes (and units' negative codes) as ints, in order, without repeats; and whether any value was not a
+    number."""
     codes: list[int] = []
     bad = False
     for value in raw:
         text = str(value).strip()
         if not text:
             continue
-        if not is_digits(text) or len(text) > 9:  # commune codes are 5 digits; longer would overflow the column
+        digits = text.removeprefix("-")
+        if not is_digits(digits) or len(digits) > 9:  # commune codes are 5 digits; longer would overflow the column
             bad = True
         elif int(text) not in codes:
             codes.append(int(text))
@@ -106,7 +124,9 @@ async def _check_access(role: str, raw_communes: list[str] | list[int], errors: 
     codes, bad = _codes(raw_communes)
     if role != "official":
         return []  # only officials are bound to communes
-    known = {r["code"] for r in await Commune.select(Commune.code).where(Commune.code.is_in(codes))} if codes else set()
+    communes, units = [c for c in codes if c > 0], [-c for c in codes if c < 0]
+    known = {r["code"] for r in await Commune.select(Commune.code).where(Commune.code.is_in(communes))} if communes else set()
+    known |= {unit_code(r["id"]) for r in await Unit.select(Unit.id).where(Unit.id.is_in(units))} if units else set()
     if bad or set(codes) - known:
         errors["communes"] = "communes_unknown"
     elif not codes:
@@ -198,9 +218,17 @@ async def _commune_names(staff_ids: list[int]) -> dict[int, list[dict]]:
         .where(StaffCommune.staff.is_in(staff_ids))
         .order_by(StaffCommune.commune.name)
     )
+    units = await StaffUnit.select(
+        StaffUnit.staff,
+        StaffUnit.unit.as_alias("id"),
+        StaffUnit.unit.name.as_alias("name"),
+        StaffUnit.unit.contest.title.as_alias("contest"),  # type: ignore[union-attr]
+    ).where(StaffUnit.staff.is_in(staff_ids))
     out: dict[int, list[dict]] = {}
     for r in rows:
         out.setdefault(r["staff"], []).append({"code": r["code"], "name": r["name"], "province": r["province"]})
+    for r in units:  # a unit's contest stands where a commune's province does
+        out.setdefault(r["staff"], []).append({"code": unit_code(r["id"]), "name": r["name"], "province": r["contest"]})
     return out
 
 
@@ -211,10 +239,18 @@ async def communes_by_province() -> list[dict]:
         .order_by(Commune.province.name)
         .order_by(Commune.name)
     )
-    groups: dict[int, dict] = {}
+    groups: dict[int | str, dict] = {}
     for r in rows:
         group = groups.setdefault(r["province"], {"code": r["province"], "name": r["province_name"], "communes": []})
         group["communes"].append({"code": r["code"], "name": r["name"]})
+    # The units of contests with their own units, one group per contest, by their (negative) codes.
+    units = await db.raw(
+        "SELECT u.id, u.name, c.id AS contest, c.title FROM unit u JOIN contest c ON c.id = u.contest "
+        "WHERE c.collectives = 'units' ORDER BY c.id DESC, u.position, u.id"
+    )
+    for r in units:
+        group = groups.setdefault(f"c{r['contest']}", {"code": f"c{r['contest']}", "name": r["title"], "communes": []})
+        group["communes"].append({"code": unit_code(r["id"]), "name": r["name"]})
     return list(groups.values())
 
 
@@ -234,15 +270,15 @@ async def change_access(actor_id: int, staff_id: int, role: str, communes: list[
         errors["role"] = "staff_self_demote"
     if errors:
         raise InputError(errors)
-    before = sorted(r["commune"] for r in await StaffCommune.select(StaffCommune.commune).where(StaffCommune.staff == staff_id))
+    before = await _bound(staff_id)
     async with Staff._meta.db.transaction():
         if role != target["role"]:
             await Staff.update({Staff.role: role}).where(Staff.id == staff_id)
             await audit(actor_id, "staff.role", target["email"], subject=staff_id, before=target["role"], after=role)
         if sorted(codes) != before:
             await StaffCommune.delete().where(StaffCommune.staff == staff_id)
-            for code in codes:
-                await StaffCommune.insert(StaffCommune(staff=staff_id, commune=code))
+            await StaffUnit.delete().where(StaffUnit.staff == staff_id)
+            await _bind(staff_id, codes)
             await audit(actor_id, "staff.communes", target["email"], subject=staff_id, before=before, after=sorted(codes))
 
 

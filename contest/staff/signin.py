@@ -13,8 +13,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from contest import clock, db
 from contest.i18n import InputError
-from contest.staff.audit import audit
 from contest.people.tables import unit_code
+from contest.staff.audit import audit
 from contest.staff.tables import Staff, StaffCommune, StaffUnit
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane: about 28 ms of one core here). argon2-cffi's
