@@ -37,6 +37,7 @@ from contest.api.schemas import (
     StandingOut,
     SubmitIn,
     TokenOut,
+    UnitOut,
 )
 from contest.attempts import admission, answering, finishing, push, starting
 from contest.attempts import service as attempts
@@ -46,6 +47,7 @@ from contest.i18n import InputError
 from contest.leaderboard import views
 from contest.leaderboard.scope import contest_scope
 from contest.people import service as people
+from contest.people import units
 from contest.people.privacy import consent_version
 from contest.people.service import Registration
 from contest.ratelimit import limit
@@ -56,6 +58,8 @@ from contest.shared import SHARED
 # Ids and codes in paths and queries: outside PostgreSQL's integer they cannot exist (400, not a failed query).
 PathId = Annotated[int, Parameter(ge=1, le=INT4_MAX)]
 QueryId = Annotated[int | None, Parameter(ge=1, le=INT4_MAX)]
+# A collective's code: a commune's, or a unit's (minus its id, people.tables.unit_code).
+CollectiveId = Annotated[int | None, Parameter(ge=-INT4_MAX, le=INT4_MAX)]
 
 
 def _in_range(attempt_id: int, position: int = 1) -> None:
@@ -80,6 +84,7 @@ def _contest_out(info: contests.ContestInfo) -> ContestOut:
         ],
         people.admitted_groups(info.groups),
         info.partial_credit,
+        "units" if info.units else "communes",
     )
 
 
@@ -170,6 +175,13 @@ class PublicApi(Controller):
         info = await _contest(slug)
         return [CommuneOut(c["code"], c["name"]) for c in await people.communes_of(province, info.id)]
 
+    @get("/contests/{slug:str}/units", responses=PUBLIC_ERRORS, opt=SHARED)
+    async def contest_units(self, slug: str) -> list[UnitOut]:
+        """The units a registration in a contest with its own units may name (empty for a contest of communes)."""
+        info = await _contest(slug)
+        found = await units.units_of(info.id) if info.units else []
+        return [UnitOut(u["id"], u["name"], u["parent_name"], u["headcount"]) for u in found if u["joinable"]]
+
     @post("/contests/{slug:str}/register", middleware=[limit("register")], responses=PUBLIC_ERRORS)
     async def register(self, request: Request, slug: str, data: RegisterIn) -> TokenOut:
         contest_id = await _contest_id(slug)
@@ -178,10 +190,11 @@ class PublicApi(Controller):
             data.phone,
             data.birth_year,
             data.province or "",
-            data.commune,
+            data.commune or "",
             data.group,
             data.consent,
             data.consent_version,
+            data.unit or "",
         )
         contestant_id = await people.register(contest_id, reg, request.client.host if request.client else None)
         return TokenOut(auth.issue(contestant_id), contestant_id)
@@ -192,14 +205,14 @@ class PublicApi(Controller):
         return TokenOut(auth.issue(contestant_id), contestant_id)
 
     @get("/rounds/{round_id:int}/board", responses=PUBLIC_ERRORS, opt=SHARED)
-    async def board(self, round_id: PathId, commune: QueryId = None, group: str | None = None) -> BoardOut:
+    async def board(self, round_id: PathId, commune: CollectiveId = None, group: str | None = None) -> BoardOut:
         view = await views.board_view(round_id, commune, group=group)
         if view is None:
             raise NotFoundException()
         return _board_out(view)
 
     @get("/contests/{slug:str}/board", responses=PUBLIC_ERRORS, opt=SHARED)
-    async def contest_board(self, slug: str, commune: QueryId = None, group: str | None = None) -> BoardOut:
+    async def contest_board(self, slug: str, commune: CollectiveId = None, group: str | None = None) -> BoardOut:
         """Each contestant's best result over every round of the contest."""
         scope = await contest_scope(slug)
         if scope is None:

@@ -19,13 +19,16 @@ class RegisterIn(msgspec.Struct):
     full_name: str
     phone: str
     birth_year: Year
-    commune: Id
-    group: str
+    # A contest of communes asks for the commune; a contest with its own units (ContestOut.collectives "units") for
+    # the unit's id instead (GET /contests/{slug}/units).
+    commune: Id | None = None
+    group: str = ""
     # Without it (or false) the registration is refused: consent to the personal data notice (GET /privacy).
     consent: bool = False
     province: Id | None = None
     # The version of the notice the app showed (GET /api/v1/privacy); refused when it is no longer the current one.
     consent_version: str | None = None
+    unit: Id | None = None
 
 
 class PrivacyOut(msgspec.Struct):
@@ -68,6 +71,19 @@ class ContestOut(msgspec.Struct):
     # Questions with several correct options score in part (max(0, right/correct − wrong/incorrect) of a question),
     # else all or nothing.
     partial_credit: bool = False
+    # What registrants name and the collective rankings rank: "communes" (GET /contests/{slug}/provinces, then its
+    # communes) or "units", the contest's own (GET /contests/{slug}/units).
+    collectives: str = "communes"
+
+
+class UnitOut(msgspec.Struct):
+    """A unit a registrant may name; on the boards and in the collective rankings its code is `-id`."""
+
+    id: int
+    name: str
+    # The unit it is part of (a department's division), for grouping the choices.
+    part_of: str | None = None
+    headcount: int | None = None
 
 
 class ProvinceOut(msgspec.Struct):

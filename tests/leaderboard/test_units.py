@@ -173,3 +173,27 @@ async def test_a_commune_contest_is_untouched_by_units(client, new_round) -> Non
     assert (await Contest.select(Contest.collectives).where(Contest.id == case.contest_id).first())["collectives"] == "communes"
     form = await client.get(f"/c/{case.slug}/register")
     assert 'name="province"' in form.text and 'name="unit"' not in form.text
+
+
+async def test_the_api_describes_a_unit_contest_and_registers_in_a_unit(client, new_round, clock, worker) -> None:
+    case, ids = await unit_contest(new_round, per_topic=1)
+    contest = (await client.get(f"/api/v1/contests/{case.slug}")).json()
+    assert contest["collectives"] == "units"
+    offered = (await client.get(f"/api/v1/contests/{case.slug}/units")).json()
+    assert {u["id"] for u in offered} == {ids["VP-HC"], ids["VP-TH"], ids["TCBC"], ids["PC"]}
+    assert next(u for u in offered if u["id"] == ids["VP-TH"]) == {
+        "id": ids["VP-TH"],
+        "name": "Phòng Tổng hợp",
+        "part_of": "Văn phòng Bộ",
+        "headcount": 10,
+    }
+    person = {"full_name": "Lê Thị Hoa", "phone": "0913777001", "birth_year": 1985, "group": "officials", "consent": True}
+    refused = await client.post(f"/api/v1/contests/{case.slug}/register", json={**person, "unit": ids["VP"]})
+    assert refused.status_code == 422 and "unit" in refused.json()["errors"]
+    done = await client.post(f"/api/v1/contests/{case.slug}/register", json={**person, "unit": ids["TCBC"]})
+    assert done.status_code == 201, done.text
+    await take(case.round_id, done.json()["contestant_id"], 2)
+    await kick_and_score(worker)
+    board = (await client.get(f"/api/v1/rounds/{case.round_id}/board", params={"commune": unit_code(ids["TCBC"])})).json()
+    assert board["commune"] == unit_code(ids["TCBC"]) and [r["commune"] for r in board["top"]] == ["Vụ Tổ chức – Biên chế"]
+    assert (await client.get(f"/api/v1/contests/{(await new_round()).slug}/units")).json() == []
