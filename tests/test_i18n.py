@@ -22,7 +22,7 @@ from contest.contests.tables import Contest, Round
 from contest.formatting import day, decimal, duration, local, number, time_left
 from contest.leaderboard.population import population_template
 from contest.officials.service import contestants_xlsx
-from contest.people.tables import Commune, Province
+from contest.people.tables import Commune, Province, Unit
 from contest.questions.tables import Option, Question, Topic
 from contest.results.service import to_xlsx
 from contest.staff.audit import shown_details
@@ -75,7 +75,8 @@ def vietnamese_left(html: str, data: list[str]) -> list[str]:
 
 
 async def place_names() -> list[str]:
-    return [r["name"] for r in await Province.select(Province.name)] + [r["name"] for r in await Commune.select(Commune.name)]
+    communes = [r["name"] for r in await Commune.select(Commune.name)]
+    return [r["name"] for r in await Province.select(Province.name)] + communes + [r["name"] for r in await Unit.select(Unit.name)]
 
 
 async def everything_named() -> list[str]:
@@ -236,6 +237,7 @@ async def test_staff_pages_in_english_hold_no_vietnamese_but_their_data(client, 
         "/staff/duplicates/",
         "/staff/privacy-requests/",
         "/staff/communes",
+        f"/staff/contests/{case.contest_id}/units/",
     ):
         page = await client.get(path)
         assert page.status_code == 200 and '<html lang="en">' in page.text, path
