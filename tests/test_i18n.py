@@ -76,7 +76,9 @@ def vietnamese_left(html: str, data: list[str]) -> list[str]:
 
 async def place_names() -> list[str]:
     communes = [r["name"] for r in await Commune.select(Commune.name)]
-    return [r["name"] for r in await Province.select(Province.name)] + communes + [r["name"] for r in await Unit.select(Unit.name)]
+    return (
+        [r["name"] for r in await Province.select(Province.name)] + communes + [r["name"] for r in await Unit.select(Unit.name)]
+    )
 
 
 async def everything_named() -> list[str]:
@@ -256,6 +258,7 @@ def test_every_message_of_the_templates_has_an_english_translation() -> None:
         ("contest/officials/service.py", "python"),
         ("contest/certificates/layout.py", "python"),
         ("contest/leaderboard/population.py", "python"),
+        ("contest/people/units_import.py", "python"),
         ("templates/**.html", "jinja2"),
     ]
     options = {"templates/**.html": {"trimmed": "true"}}

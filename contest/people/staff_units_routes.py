@@ -14,7 +14,7 @@ from litestar.response import Redirect, Response, Template
 from contest import xlsx
 from contest.contests.tables import Contest
 from contest.i18n import InputError, message
-from contest.people import units
+from contest.people import units, units_import
 from contest.staff.audit import audit
 from contest.staff.guards import require
 from contest.staff.signin import StaffUser
@@ -65,12 +65,12 @@ class UnitsController(Controller):
     async def template(self, request: Request, contest_id: int) -> Response[bytes]:
         await _contest(contest_id)
         return Response(
-            await units.units_template(contest_id, lang_of(request)),
+            await units_import.units_template(contest_id, lang_of(request)),
             media_type=xlsx.MEDIA_TYPE,
             headers={"content-disposition": 'attachment; filename="don-vi.xlsx"'},
         )
 
-    @post("/import", request_max_body_size=units.MAX_BYTES * 2)
+    @post("/import", request_max_body_size=units_import.MAX_BYTES * 2)
     async def upload(self, request: Request, contest_id: int, data: Multipart, staff: StaffUser) -> Template:
         """Every row checked first; one bad row and nothing is written, the report says which rows to fix."""
         await _contest(contest_id)
@@ -78,7 +78,7 @@ class UnitsController(Controller):
         if not isinstance(upload, UploadFile):
             return await _page(contest_id, 422, errors={"file": message("units_upload_missing", lang_of(request))})
         try:
-            report = await units.import_units(contest_id, await upload.read())
+            report = await units_import.import_units(contest_id, await upload.read())
         except InputError as exc:
             return await _page(contest_id, 422, errors=errors_of(request, exc))
         lang = lang_of(request)

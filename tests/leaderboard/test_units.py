@@ -15,7 +15,7 @@ from contest.i18n import InputError
 from contest.leaderboard.collective import collective, count_collective, ranked
 from contest.leaderboard.rebuild import check_contest, check_round, rebuild_round
 from contest.leaderboard.scope import contest_scope, round_scope
-from contest.people import units
+from contest.people import units, units_import
 from contest.people.service import Registration, register
 from contest.people.tables import Contestant, Unit, unit_code
 from contest.redis import async_redis
@@ -52,7 +52,7 @@ async def unit_contest(new_round, **kw: Any) -> tuple[RoundCase, dict[str, int]]
     """A fresh contest with one open round that ranks the ministry's units; their ids by code."""
     case = await new_round(**kw)
     await units.set_collectives(case.contest_id, "units")
-    report = await units.import_units(case.contest_id, units_xlsx(MINISTRY))
+    report = await units_import.import_units(case.contest_id, units_xlsx(MINISTRY))
     assert report.ok and report.added == len(MINISTRY), report.problems
     rows = await Unit.select(Unit.id, Unit.code).where(Unit.contest == case.contest_id)
     return case, {r["code"]: r["id"] for r in rows}
@@ -117,7 +117,9 @@ async def test_units_are_ranked_with_rates_from_headcounts_and_coverage(client, 
 async def test_without_headcounts_units_rank_by_people_and_rates_stay_empty(client, new_round, clock, worker) -> None:
     case = await new_round(per_topic=1)
     await units.set_collectives(case.contest_id, "units")
-    assert (await units.import_units(case.contest_id, units_xlsx([["A", "Trường A", "", ""], ["B", "Trường B", "", ""]]))).ok
+    assert (
+        await units_import.import_units(case.contest_id, units_xlsx([["A", "Trường A", "", ""], ["B", "Trường B", "", ""]]))
+    ).ok
     ids = {r["code"]: r["id"] for r in await Unit.select(Unit.id, Unit.code).where(Unit.contest == case.contest_id)}
     await take(case.round_id, await member(case, 1, ids["B"]), 2)
     await kick_and_score(worker)
