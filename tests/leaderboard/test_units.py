@@ -5,12 +5,13 @@ per unit as they do per commune."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import openpyxl
 import pytest
 
-from contest.contests.tables import Contest
+from contest.contests.tables import Contest, Round
 from contest.i18n import InputError
 from contest.leaderboard.collective import collective, count_collective, ranked
 from contest.leaderboard.rebuild import check_contest, check_round, rebuild_round
@@ -199,3 +200,37 @@ async def test_the_api_describes_a_unit_contest_and_registers_in_a_unit(client, 
     board = (await client.get(f"/api/v1/rounds/{case.round_id}/board", params={"commune": unit_code(ids["TCBC"])})).json()
     assert board["commune"] == unit_code(ids["TCBC"]) and [r["commune"] for r in board["top"]] == ["Vụ Tổ chức – Biên chế"]
     assert (await client.get(f"/api/v1/contests/{(await new_round()).slug}/units")).json() == []
+
+
+async def test_units_get_collective_certificates_and_name_their_people_in_exports(client, new_round, clock, worker) -> None:
+    from contest.certificates import service as certificates
+    from contest.certificates.tables import Certificate
+    from contest.results import service as results
+    from contest.staff.accounts import create_staff
+    from contest.staff.signin import staff_user
+
+    case, ids = await unit_contest(new_round, per_topic=1, closes_in=timedelta(hours=1))
+    await Round.update({Round.pass_mark: 1}).where(Round.id == case.round_id)
+    for n, unit, correct in ((1, ids["VP-HC"], 3), (2, ids["VP-HC"], 2), (3, ids["PC"], 4)):
+        await take(case.round_id, await member(case, n, unit), correct)
+    await kick_and_score(worker)
+    organiser = await staff_user(await create_staff(f"o-{case.round_id}@bonoivu.gov.vn", "Ban tổ chức", "organiser"), 0)
+    assert organiser is not None
+    clock.advance(hours=2)
+    await results.compute_results(organiser, case.round_id)
+    await results.publish(organiser, case.round_id)
+    exported = await results.export_rows(case.round_id)
+    assert any("Vụ Pháp chế" in row for row in exported) and any("Phòng Hành chính" in row for row in exported)
+
+    assert (await certificates.award_round(case.round_id)).collective == 2
+    made = await Certificate.select().where((Certificate.round == case.round_id) & (Certificate.kind == "collective"))
+    assert {(c["commune"], c["holder"]) for c in made} == {
+        (unit_code(ids["VP-HC"]), "Phòng Hành chính"),
+        (unit_code(ids["PC"]), "Vụ Pháp chế"),
+    }
+    shown = await client.get(f"/verify/{made[0]['code']}")
+    assert shown.status_code == 200 and made[0]["holder"] in shown.text
+    person = (
+        await Certificate.select().where((Certificate.round == case.round_id) & (Certificate.kind == "participation")).first()
+    )
+    assert (await certificates.by_code(person["code"]))["commune_name"] in ("Phòng Hành chính", "Vụ Pháp chế")
