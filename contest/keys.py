@@ -9,6 +9,8 @@ the contest-wide boards and counters are moved by a second script beside it (ide
 One tag per contest would have kept them in one script, but it would put every round of a contest in one slot, and
 on one node. A round's keys move together
 in a rebuild, and the SCAN patterns below match the tagged names (braces are not special in a Redis pattern).
+A "commune" in these keys and fields is a collective's code: a commune's, or in a contest with its own units minus the
+unit's id (people.tables.unit_code), so `board:{12}:c:-7` is unit 7's board.
 tests/leaderboard/test_cluster_slots.py checks every command a round's scoring and boards send.
 RQ's queues (rq:*) are not cluster-safe (MULTI over several keys): they need a standalone Redis.
 """
