@@ -27,6 +27,8 @@ async def forwards():
                 position integer NOT NULL DEFAULT 0,
                 CONSTRAINT one_code_per_contest UNIQUE (contest, code))""",
             "CREATE INDEX unit_contest ON unit (contest)",
+            # Boards and pages find a unit by its collective code (minus its id) through the view `place`.
+            "CREATE INDEX unit_collective ON unit ((-id))",
             "ALTER TABLE contestant ALTER COLUMN commune DROP NOT NULL",
             "ALTER TABLE contestant ADD COLUMN unit integer REFERENCES unit (id) ON DELETE RESTRICT ON UPDATE CASCADE",
             "CREATE INDEX contestant_unit ON contestant (unit)",
