@@ -8,7 +8,7 @@ contest worker     one RQ worker (scoring)
 contest cron       the scheduler that enqueues the sweep (auto-submit, re-kick, re-rank)
 contest leaderboards rebuild [--round N]   rebuild Redis boards from PostgreSQL (one round, or every round with scores)
 contest leaderboards check [--round N]     compare Redis with PostgreSQL, change nothing; exits 1 on differences
-contest certificates award --round N | zip --round N [--out FILE]   a round's certificates, with a progress bar
+contest certificates award --round N | zip --round N [--layout communes] [--out FILE]   a round's certificates
 contest questions import FILE [--dry-run] | export FILE [--topic SLUG] | template FILE   the question bank as xlsx/CSV/zip
 contest privacy purge [--dry-run]   anonymise personal data of contests past their retention period (also daily from cron)
 
@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> None:
     c_zip.add_argument("--out", help="where to write the zip (default: the storage folder)")
     c_zip.add_argument("--kind", choices=("participation", "prize", "collective"))
     c_zip.add_argument("--commune", type=int, help="one commune's code")
+    c_zip.add_argument(
+        "--layout", choices=("files", "communes"), default="files", help="one PDF per certificate, or per commune (for print)"
+    )
     p_privacy = sub.add_parser("privacy", help="personal data: the retention purge")
     pr_sub = p_privacy.add_subparsers(dest="action", required=True)
     pr_purge = pr_sub.add_parser("purge", help="anonymise contestants of contests past their retention period")
@@ -106,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
                 getattr(args, "out", None),
                 getattr(args, "kind", None),
                 getattr(args, "commune", None),
+                getattr(args, "layout", "files"),
             )
         case "privacy":
             privacy.privacy(args.action, args.dry_run)

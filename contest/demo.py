@@ -1,5 +1,6 @@
-"""The demo: Hải Phòng's communes, the "Công dân số" contest with two weekly rounds, 64 questions; and a ministry's
-contest among its ~20 departments (its own units, with headcounts), so both kinds of collective can be tried."""
+"""The demo: Hải Phòng's communes, the "Công dân số" contest with two weekly rounds, 64 questions, a certificate design;
+and a ministry's contest among its ~20 departments (its own units, with headcounts), so both kinds of collective can be
+tried."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from datetime import timedelta
 
 from contest import clock
+from contest.certificates import design
 from contest.contests.tables import Contest, Round
 from contest.people.service import load_communes
 from contest.people.tables import Unit
@@ -94,7 +96,12 @@ async def load_demo(all_provinces: bool = False) -> str:
                 prizes=json.dumps(DEMO_PRIZES),
             )
         )
-    return f"demo loaded: {communes} communes, {added} questions, contest '{DEMO_SLUG}' with 2 rounds{ministry}"
+    # A design with an issuing body and a signer: certificates are awarded only then.
+    await design.save_sample(contest_id)
+    return (
+        f"demo loaded: {communes} communes, {added} questions, contest '{DEMO_SLUG}' with 2 rounds and a certificate "
+        f"design{ministry}"
+    )
 
 
 async def load_ministry_demo() -> str:

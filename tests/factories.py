@@ -60,6 +60,19 @@ async def make_round(
     return RoundCase(contest_id, slug, rounds[0]["id"], per_topic)
 
 
+async def certificate_design(contest_id: int, **values: str) -> None:
+    """A certificate design with an issuing body and a signer (certificates are awarded only then), or as given."""
+    values = {"issuer": "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG", "signer_name": "Nguyễn Văn Tùng",
+              "signer_title": "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH", **values}  # fmt: skip
+    columns = ", ".join(values)
+    await Contest.raw(
+        f"INSERT INTO certificate_design (contest, {columns}, updated_at) VALUES ({{}}, {', '.join('{}' for _ in values)}, "
+        f"now()) ON CONFLICT (contest) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in values)}",
+        contest_id,
+        *values.values(),
+    )
+
+
 async def answer_key(attempt_id: int) -> dict[int, tuple[int, list[int]]]:
     """position -> (correct option, wrong options): what only the server knows."""
     rows = await Contest.raw(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from contest import clock, db
-from contest.certificates import render
+from contest.certificates import render, sample
 from contest.contests.service import contest_row
 from contest.contests.tables import COLLECTIVE_SORTS
 from contest.digits import is_digits, read_int
@@ -31,6 +31,11 @@ TEXT_FIELDS = {
     "prize_text": 600,
     "collective_text": 600,
 }
+# Kept on several lines as typed: "ỦY BAN NHÂN DÂN / THÀNH PHỐ HẢI PHÒNG", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" (Decree
+# 30/2020/NĐ-CP puts the authority line and the title on lines of their own).
+MULTILINE = {"issuer": 3, "signer_title": 3}
+# Without these a certificate names nobody who issued it: nothing is awarded until the design has them.
+REQUIRED = ("issuer", "signer_name")
 IMAGES = ("background", "seal", "signature")
 MAX_COLLECTIVE_TOP = 100
 SAMPLE_NAMES = ("Nguyễn Thị Hồng Nhung", "Công Tằng Tôn Nữ Thị Phương Thảo Nguyễn Hoàng Bảo Ngọc Trâm Anh")
@@ -67,7 +72,12 @@ def parse_form(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, limit in TEXT_FIELDS.items():
-        value = nfc(" ".join(str(form.get(name, "")).split()))
+        lines = [" ".join(line.split()) for line in nfc(str(form.get(name, ""))).splitlines()]
+        lines = [line for line in lines if line]
+        most = MULTILINE.get(name, 1)
+        if len(lines) > most:
+            errors[name] = "text_too_many_lines"
+        value = "\n".join(lines) if most > 1 else " ".join(lines)
         if len(value) > limit:
             errors[name] = "text_too_long"
         values[name] = value
@@ -116,6 +126,12 @@ async def save_design(
             params.update(exc.params)
     if errors:
         raise InputError(errors, **params)
+    await _write(contest_id, values)
+    await audit(actor.id, "certificate.design", str(contest_id), version=values["version"])
+    return await design_of(contest_id)
+
+
+async def _write(contest_id: int, values: dict[str, Any]) -> None:
     values["version"] = _version(values)
     values["updated_at"] = clock.now()
     columns = list(values)
@@ -125,8 +141,17 @@ async def save_design(
         contest_id,
         *values.values(),
     )
-    await audit(actor.id, "certificate.design", str(contest_id), version=values["version"])
-    return await design_of(contest_id)
+
+
+async def save_sample(contest_id: int) -> None:
+    """The demo's design (sample.py): issuer, signer on two lines, background, seal and signature."""
+    values = {**parse_form(sample.TEXT)[0], **{role: store_image(data, role) for role, data in sample.uploads().items()}}
+    await _write(contest_id, values)
+
+
+def ready(values: dict[str, Any]) -> bool:
+    """Whether certificates may be awarded with this design: it names the issuing body and the signer."""
+    return all(str(values.get(name) or "").strip() for name in REQUIRED)
 
 
 def wording(values: dict[str, Any], kind: str) -> str:

@@ -1,4 +1,5 @@
-"""RQ entry points for certificates (award a round, render one, zip a round) and what the app needs to follow them.
+"""RQ entry points for certificates (award a round, render one, bundle a round, purge old files) and what the app
+needs to follow them.
 
 Progress goes in the job's meta (`phase`, `done`, `total`), which the staff page polls with htmx. Jobs run on their
 own queue, which workers take after the scoring queue: a bulk award never delays a score.
@@ -13,8 +14,9 @@ from rq import Queue, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from contest import keys
-from contest.certificates import design, files, service
+from contest import db, keys
+from contest.certificates import bundles, design, files, service
+from contest.i18n import InputError
 from contest.redis import async_redis, sync_redis
 from contest.staff.audit import audit
 
@@ -40,7 +42,10 @@ def award_round(round_id: int, staff_id: int | None) -> dict[str, Any]:
     """Award every certificate a round earns, reporting progress."""
 
     async def run() -> dict[str, Any]:
-        report = await service.award_round(round_id, progress=_report)
+        try:
+            report = await service.award_round(round_id, progress=_report)
+        except InputError as exc:  # e.g. the design lost its signer after the job was queued: said, not a failure
+            return {**service.AwardReport(skipped=list(exc.errors.values())).as_dict()}
         await audit(staff_id, "certificate.award", str(round_id), **report.as_dict())
         return report.as_dict()
 
@@ -61,35 +66,49 @@ def render_certificate(code: str) -> list[str]:
         return [path.name for path in files.render_cert(cert, values).values()]
     finally:
         if cert is not None:
-            sync_redis().delete(keys.certificate_render(code, values["version"]))
+            sync_redis().delete(keys.certificate_render(code, files.render_key(values)))
 
 
-def zip_round(round_id: int, kind: str | None, commune: int | None, staff_id: int | None) -> dict[str, Any]:
-    """Render what is missing and zip a round's valid certificates (one kind, one commune or all)."""
+def zip_round(
+    round_id: int, kind: str | None, commune: int | None, staff_id: int | None, layout: str = "files"
+) -> dict[str, Any]:
+    """Render what is missing and bundle a round's valid certificates (one kind, one commune or all): a zip of PDFs,
+    or one many-page PDF per commune."""
 
     async def load() -> tuple[list[dict], dict]:
         rows = await service.valid_of_round(round_id, kind, commune)
         contest = rows[0]["contest"] if rows else None
-        await audit(staff_id, "certificate.zip", str(round_id), kind=kind, commune=commune, count=len(rows))
+        await audit(staff_id, "certificate.zip", str(round_id), kind=kind, commune=commune, count=len(rows), layout=layout)
         return rows, await design.design_of(contest) if contest else {}
 
     rows, values = asyncio.run(load())
     _report("render", 0, len(rows))
-    path = files.build_zip(round_id, rows, values, lambda done, total: _report("render", done, total))
-    return {"file": path.name, "count": len(rows)}
+    path = bundles.build(round_id, rows, values, layout, lambda done, total: _report("render", done, total))
+    return {"file": path.name, "count": len(rows), "bytes": path.stat().st_size}
+
+
+def purge_files() -> dict[str, int]:
+    """Remove renders no certificate is served from any more (a superseded design, an old site address) and
+    bundles past their day; a certificate is rendered again when asked for."""
+
+    async def current() -> dict[int, str]:
+        contests = await db.raw("SELECT DISTINCT contest FROM certificate")
+        return {row["contest"]: files.render_key(await design.design_of(row["contest"])) for row in contests}
+
+    return files.purge(asyncio.run(current()))
 
 
 # ---- in the app: queue and follow ---------------------------------------------------------------------
 
 
-async def queue_award(round_id: int, staff_id: int) -> str:
+async def queue_award(round_id: int, staff_id: int | None) -> str:
     job = await asyncio.to_thread(
         _queue().enqueue, award_round, round_id, staff_id, job_timeout=3600, result_ttl=RESULT_SECONDS, meta={"staff": staff_id}
     )
     return job.id
 
 
-async def queue_zip(round_id: int, kind: str | None, commune: int | None, staff_id: int) -> str:
+async def queue_zip(round_id: int, kind: str | None, commune: int | None, staff_id: int, layout: str = "files") -> str:
     job = await asyncio.to_thread(
         _queue().enqueue,
         zip_round,
@@ -97,6 +116,7 @@ async def queue_zip(round_id: int, kind: str | None, commune: int | None, staff_
         kind,
         commune,
         staff_id,
+        layout,
         job_timeout=6 * 3600,
         result_ttl=RESULT_SECONDS,
         meta={"staff": staff_id},
@@ -104,9 +124,9 @@ async def queue_zip(round_id: int, kind: str | None, commune: int | None, staff_
     return job.id
 
 
-async def queue_render(code: str, version: str) -> None:
-    """Ask a worker to render a certificate, once per burst of requests for it."""
-    if await async_redis().set(keys.certificate_render(code, version), "1", nx=True, ex=RENDER_FLAG_SECONDS):
+async def queue_render(code: str, key: str) -> None:
+    """Ask a worker to render a certificate (for this render key), once per burst of requests for it."""
+    if await async_redis().set(keys.certificate_render(code, key), "1", nx=True, ex=RENDER_FLAG_SECONDS):
         await asyncio.to_thread(_queue().enqueue, render_certificate, code, job_timeout=120, result_ttl=60, at_front=True)
 
 

@@ -42,7 +42,8 @@ class CertificateController(Controller):
         if cert is None:
             return page("certificates/verify.html", status_code=404, cert=None, code=code[:40])
         shown = cert["holder"] if cert["kind"] == "collective" else short_name(cert["holder"])
-        return page("certificates/verify.html", cert=cert, holder=shown, code=cert["code"])
+        issuer = (await design.design_of(cert["contest"]))["issuer"]
+        return page("certificates/verify.html", cert=cert, holder=shown, code=cert["code"], issuer=issuer)
 
     @get("/certificates/{code:str}/files", name="certificate_files")
     async def status(self, code: str) -> Template:
@@ -50,17 +51,18 @@ class CertificateController(Controller):
         cert, values = await _valid(code)
         ready = {fmt: files.cached(cert, values, fmt) is not None for fmt in files.FORMATS}
         if not all(ready.values()):
-            await jobs.queue_render(cert["code"], values["version"])
+            await jobs.queue_render(cert["code"], files.render_key(values))
         return page("certificates/_files.html", cert=cert, ready=all(ready.values()))
 
     @get("/certificates/{code:str}/{fmt:str}", name="certificate_file")
     async def download(self, request: Request, code: str, fmt: str) -> File:
+        fmt = "jpg" if fmt == "png" else fmt  # the phone picture was a PNG: links already shared keep working
         if fmt not in files.FORMATS:
             raise NotFoundException()
         cert, values = await _valid(code)
         path = files.cached(cert, values, fmt)
         if path is None:
-            await jobs.queue_render(cert["code"], values["version"])
+            await jobs.queue_render(cert["code"], files.render_key(values))
             raise NotFoundException()
         name = f"giay-chung-nhan-{cert['code']}.{fmt}"
         if request.query_params.get("view"):

@@ -110,7 +110,8 @@ async def _round(round_id: int) -> dict:
     rows = await db.raw(
         "SELECT r.id, r.contest, r.number, r.title, r.pass_mark, r.results_published_at, r.state, c.title AS contest_title, "
         "coalesce(d.award_participation, true) AS award_participation, coalesce(d.collective_top, 3) AS collective_top, "
-        "coalesce(d.collective_by, 'people') AS collective_by "
+        "coalesce(d.collective_by, 'people') AS collective_by, "
+        "coalesce(d.issuer, '') <> '' AND coalesce(d.signer_name, '') <> '' AS design_ready "
         "FROM round r JOIN contest c ON c.id = r.contest LEFT JOIN certificate_design d ON d.contest = r.contest "
         "WHERE r.id = {}",
         round_id,
@@ -121,8 +122,13 @@ async def _round(round_id: int) -> dict:
 
 
 async def award_round(round_id: int, progress: Progress | None = None) -> AwardReport:
-    """Award every certificate a round earns, in batches, reporting (phase, done, total); safe to re-run."""
+    """Award every certificate a round earns, in batches, reporting (phase, done, total); safe to re-run.
+
+    Refused (InputError) while the contest's design names no issuing body or signer: a certificate is issued by
+    someone, and one printed without them would still verify as valid."""
     rnd = await _round(round_id)
+    if not rnd["design_ready"]:
+        raise InputError({"round": "cert_design_missing"})
     report = AwardReport(skipped=[])
     assert report.skipped is not None
     now = clock.now()
@@ -171,9 +177,10 @@ async def _award_collective(rnd: dict, now: Any) -> int:
 
 
 async def award_participation(contestant_id: int, round_id: int) -> str | None:
-    """The contestant's participation certificate of the contest when this round earns it (made once); else None."""
+    """The contestant's participation certificate of the contest when this round earns it and the design names an
+    issuing body and a signer (made once); else None."""
     rnd = await _round(round_id)
-    if rnd["pass_mark"] is None or not rnd["award_participation"]:
+    if rnd["pass_mark"] is None or not rnd["award_participation"] or not rnd["design_ready"]:
         return None
     await fetch(_PARTICIPATION_SQL, clock.now(), round_id, rnd["pass_mark"] * scorecode.UNIT, contestant_id, contestant_id)
     rows = await db.raw(
@@ -238,6 +245,16 @@ async def valid_of_round(round_id: int, kind: str | None = None, commune: int | 
     return await db.raw(_CERT_SQL + where + " AND x.revoked_at IS NULL ORDER BY m.name, x.kind, x.holder, x.id", *args)
 
 
+async def bundle_counts(round_id: int) -> dict[str, tuple[int, int]]:
+    """Per kind and for all ("all"): how many valid certificates a round has and over how many communes."""
+    rows = await db.raw(
+        "SELECT coalesce(kind, 'all') AS kind, count(*) AS n, count(DISTINCT commune) AS communes FROM certificate "
+        "WHERE round = {} AND revoked_at IS NULL GROUP BY ROLLUP (kind)",
+        round_id,
+    )
+    return {row["kind"]: (row["n"], row["communes"]) for row in rows}
+
+
 async def counts_of_round(round_id: int) -> dict[str, int]:
     """How many certificates of each kind a round has awarded (revoked ones apart)."""
     rows = await db.raw(
@@ -250,6 +267,12 @@ async def counts_of_round(round_id: int) -> dict[str, int]:
         out[row["kind"]] = row["valid"]
         out["revoked"] += row["revoked"]
     return out
+
+
+async def awarded_count() -> int:
+    """How many valid certificates exist on the whole site."""
+    rows = await db.raw("SELECT count(*) AS n FROM certificate WHERE revoked_at IS NULL")
+    return int(rows[0]["n"])
 
 
 # ---- revocation -------------------------------------------------------------------------------------

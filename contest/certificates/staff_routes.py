@@ -14,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import File, Redirect, Template
 
-from contest.certificates import design, files, jobs, render, service
+from contest.certificates import bundles, design, files, jobs, render, service
 from contest.certificates.tables import KINDS
 from contest.contests.service import contest_row, contests, round_row, rounds_of
 from contest.digits import is_digits, read_int
@@ -34,15 +34,48 @@ async def _design_page(contest_id: int, values: dict | None = None, errors: dict
     rounds = await rounds_of(contest_id)
     for rnd in rounds:
         rnd["certificates"] = await service.counts_of_round(rnd["id"])
+    saved = await design.design_of(contest_id)
     return page(
         "certificates/design.html",
         status_code=status,
         contest=contest,
-        values=values or await design.design_of(contest_id),
+        ready=design.ready(saved),
+        loopback=files.loopback_address(),
+        values=values or saved,
         rounds=rounds,
         errors=errors or {},
         samples=design.SAMPLE_NAMES,
         sorts=("people", "attempts", "average", "rate"),
+    )
+
+
+async def _round_page(request: Request, round_id: int, errors: dict | None = None, status: int = 200) -> Template:
+    rnd = await round_row(round_id)
+    params = request.query_params
+    kind, commune = _kind(params.get("kind")), _commune(params.get("commune"))
+    offset = read_int(params.get("from"), 0) or 0
+    job_id = str(params.get("job") or "")
+    if job_id and not jobs.well_formed(job_id):
+        raise NotFoundException()
+    values = await design.design_of(rnd["contest"])
+    counts = await service.bundle_counts(round_id)
+    # What each bundle will weigh, before anyone builds it (a sample rendered once per design and address).
+    sizes = {k: await asyncio.to_thread(bundles.projected_bytes, values, n, communes) for k, (n, communes) in counts.items()}
+    return page(
+        "certificates/round.html",
+        status_code=status,
+        round=rnd,
+        counts=await service.counts_of_round(round_id),
+        bundles={k: {"count": counts[k][0], "communes": counts[k][1], **sizes[k]} for k in counts},
+        ready=design.ready(values),
+        loopback=files.loopback_address(),
+        certificates=await service.of_round(round_id, kind, commune, PAGE, offset),
+        kind=kind,
+        commune=commune,
+        offset=offset,
+        page_size=PAGE,
+        job=await asyncio.to_thread(jobs.job_state, job_id) if job_id else None,
+        errors=errors or {},
     )
 
 
@@ -127,32 +160,17 @@ class StaffCertificateController(Controller):
         )
 
     @post("/round/{round_id:int}/award")
-    async def award(self, round_id: int, staff: StaffUser) -> Redirect:
-        await round_row(round_id)
+    async def award(self, request: Request, round_id: int, staff: StaffUser) -> Template | Redirect:
+        rnd = await round_row(round_id)
+        if not design.ready(await design.design_of(rnd["contest"])):
+            refused = InputError({"round": "cert_design_missing"})
+            return await _round_page(request, round_id, errors_of(request, refused), status=422)
         job_id = await jobs.queue_award(round_id, staff.id)
         return Redirect(path=f"/staff/certificates/round/{round_id}?job={job_id}")
 
     @get("/round/{round_id:int}", name="staff_round_certificates")
     async def round_page(self, request: Request, round_id: int) -> Template:
-        rnd = await round_row(round_id)
-        params = request.query_params
-        kind, commune = _kind(params.get("kind")), _commune(params.get("commune"))
-        offset = read_int(params.get("from"), 0) or 0
-        job_id = str(params.get("job") or "")
-        if job_id and not jobs.well_formed(job_id):
-            raise NotFoundException()
-        return page(
-            "certificates/round.html",
-            round=rnd,
-            counts=await service.counts_of_round(round_id),
-            certificates=await service.of_round(round_id, kind, commune, PAGE, offset),
-            kind=kind,
-            commune=commune,
-            offset=offset,
-            page_size=PAGE,
-            job=await asyncio.to_thread(jobs.job_state, job_id) if job_id else None,
-            errors={},
-        )
+        return await _round_page(request, round_id)
 
     @get("/jobs/{job_id:str}", name="staff_certificate_job")
     async def job(self, job_id: str) -> Template:
@@ -166,15 +184,17 @@ class StaffCertificateController(Controller):
         await round_row(round_id)
         form = await request.form()
         kind, commune = _kind(form.get("kind")), _commune(form.get("commune"))
-        job_id = await jobs.queue_zip(round_id, kind, commune, staff.id)
+        layout = str(form.get("layout") or "files")
+        job_id = await jobs.queue_zip(round_id, kind, commune, staff.id, layout if layout in bundles.LAYOUTS else "files")
         return Redirect(path=f"/staff/certificates/round/{round_id}?job={job_id}")
 
     @get("/zips/{name:str}", name="staff_certificate_zip")
     async def download_zip(self, name: str) -> File:
         path = files.zips_dir() / name
-        if "/" in name or not name.endswith(".zip") or name.startswith(".") or not path.exists():
+        ext = name.rsplit(".", 1)[-1]
+        if "/" in name or ext not in ("zip", "pdf") or name.startswith(".") or not path.exists():
             raise NotFoundException()
-        return File(path=path, filename=name, media_type=files.MEDIA_TYPES["zip"])
+        return File(path=path, filename=name, media_type=files.MEDIA_TYPES[ext])
 
     @post("/{code:str}/revoke")
     async def revoke(self, request: Request, code: str, staff: StaffUser) -> Template | Redirect:

@@ -7,12 +7,14 @@ import asyncio
 from contest.commands.operator import piccolo_env
 
 
-def certificates(action: str, round_id: int, out: str | None = None, kind: str | None = None, commune: int | None = None) -> None:
-    """Award a round's certificates, or write its zip of PDFs, with a progress bar in the terminal."""
+def certificates(
+    action: str, round_id: int, out: str | None = None, kind: str | None = None, commune: int | None = None, layout: str = "files"
+) -> None:
+    """Award a round's certificates, or write its zip of PDFs (or one PDF per commune), with a progress bar."""
     piccolo_env()
     from tqdm import tqdm
 
-    from contest.certificates import design, files, service
+    from contest.certificates import bundles, design, service
     from contest.i18n import InputError, message
 
     bars: dict[str, tqdm] = {}
@@ -38,7 +40,7 @@ def certificates(action: str, round_id: int, out: str | None = None, kind: str |
             return rows, await design.design_of(rows[0]["contest"]) if rows else {}
 
         rows, values = asyncio.run(load())
-        path = files.build_zip(round_id, rows, values, lambda done, total: progress("render", done, total))
+        path = bundles.build(round_id, rows, values, layout, lambda done, total: progress("render", done, total))
         for bar in bars.values():
             bar.close()
         if out:

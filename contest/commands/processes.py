@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from contest.commands.operator import piccolo_env
+from contest.commands.operator import _, piccolo_env
 from contest.settings import WebSettings, get_settings
 
 
@@ -36,6 +36,22 @@ def demo(all_provinces: bool = False) -> None:
     print(asyncio.run(load_demo(all_provinces=all_provinces)))
 
 
+def warn_loopback_qr() -> None:
+    """Say so when certificates are awarded while their QR codes print this machine's own address."""
+    from contest.certificates import files, service
+
+    if not files.loopback_address():
+        return
+    count = asyncio.run(service.awarded_count())
+    if count:
+        print(
+            _("CẢNH BÁO: đã cấp {count} giấy chứng nhận nhưng mã QR in địa chỉ {url}, điện thoại không mở được. "
+              "Đặt CONTEST_PUBLIC_URL là địa chỉ công khai của trang (ví dụ https://thi.haiphong.gov.vn); "
+              "giấy sẽ được dựng lại với địa chỉ mới.").format(count=count, url=get_settings().public_url),
+            flush=True,
+        )  # fmt: skip
+
+
 def worker(burst: bool = False) -> None:
     """An RQ worker on every queue, scoring first; the job modules are imported before it forks."""
     piccolo_env()
@@ -55,11 +71,12 @@ def worker(burst: bool = False) -> None:
 
 
 def cron() -> None:
-    """Enqueue the sweep every few seconds, and the personal data purge once a day."""
+    """Enqueue the sweep every few seconds, and the personal data and certificate file purges once a day."""
     from rq.cron import CronScheduler
     from rq.exceptions import StopRequested
 
     from contest import keys
+    from contest.certificates.jobs import purge_files
     from contest.people.jobs import purge_personal_data
     from contest.redis import sync_redis
     from contest.scoring.jobs import sweep
@@ -78,6 +95,8 @@ def cron() -> None:
     scheduler.register(sweep, queue_name=keys.QUEUE_SCORING, interval=get_settings().contest.sweep_seconds)
     # At night (the scheduler host's time), on the queue workers take last.
     scheduler.register(purge_personal_data, queue_name=keys.QUEUE_PRIVACY, cron="30 2 * * *", job_timeout=3600)
+    # Renders of superseded designs and old bundles: storage that does not grow forever.
+    scheduler.register(purge_files, queue_name=keys.QUEUE_CERTIFICATES, cron="45 2 * * *", job_timeout=3600)
     with contextlib.suppress(StopRequested, KeyboardInterrupt):  # a signal before its loop began
         scheduler.start()
 
@@ -151,6 +170,7 @@ def run(workers: int, web_workers: int = 1) -> None:
             print("Redis:     ", get_settings().redis.url)
             migrate()
             demo()
+            warn_loopback_qr()
             _supervise(workers, web_workers)
     except KeyboardInterrupt:  # Ctrl-C while migrating or loading the demo
         pass

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import uuid
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 
 from contest.attempts import finishing, starting
 from contest.certificates import design, files, jobs, service
+from contest.clock import VN_TZ
 from contest.certificates.tables import Certificate
 from contest.contests.tables import Round
 from contest.i18n import InputError
 from contest.results import service as results
 from contest.scoring.queue import scoring_queue
+from contest.settings import get_settings
 from contest.staff.accounts import create_staff
 from contest.staff.signin import staff_user
 from contest.staff.tables import AuditEntry
+from tests.certificates.test_render import decode_qr
 from tests.conftest import ROOT
-from tests.factories import HAI_PHONG_COMMUNES, answer
+from tests.factories import HAI_PHONG_COMMUNES, answer, certificate_design
 from tests.staff.test_signin import csrf_of, sign_in, staff
 
 NAMES = ("Trần Thị Bích Ngọc", "Lê Văn Bình", "Phạm Minh Châu", "Đỗ Hữu Dũng")
@@ -45,6 +51,7 @@ async def _take(case, clock, who: int, correct: int) -> int:  # type: ignore[no-
 async def _scored_round(new_round, clock, worker, pass_mark: int | None = 2, prizes: list | None = None):  # type: ignore[no-untyped-def]
     """Four contestants from two communes with 4, 3, 1 and 0 correct answers, scored by a real worker."""
     case = await new_round(closes_in=timedelta(hours=1))
+    await certificate_design(case.contest_id)
     await Round.update({Round.pass_mark: pass_mark, Round.prizes: json.dumps(prizes or [])}).where(Round.id == case.round_id)
     people = []
     for i, correct in enumerate((4, 3, 1, 0)):
@@ -136,7 +143,9 @@ async def test_the_verification_page_confirms_a_certificate_with_a_shortened_nam
     assert unknown.status_code == 404 and "Không tìm thấy giấy chứng nhận" in unknown.text
 
 
-async def test_a_revoked_certificate_says_so_and_cannot_be_downloaded(client, new_round, clock, worker) -> None:
+async def test_a_revoked_certificate_says_so_with_its_date_but_not_the_reason_and_cannot_be_downloaded(
+    client, new_round, clock, worker
+) -> None:
     case, people = await _scored_round(new_round, clock, worker, pass_mark=3)
     await service.award_round(case.round_id)
     cert = next(c for c in await _certs(case.round_id) if c["contestant"] == people[1])
@@ -148,7 +157,11 @@ async def test_a_revoked_certificate_says_so_and_cannot_be_downloaded(client, ne
     with pytest.raises(InputError):
         await service.revoke(organiser, cert["code"], "Lần nữa")
     page = await client.get(f"/verify/{cert['code']}")
-    assert "THU HỒI" in page.text and "Gian lận khi làm bài" in page.text
+    # The public page says revoked and when; the organiser's reason (it may name a person or an offence) stays for staff.
+    assert "THU HỒI" in page.text and clock.current.astimezone(VN_TZ).strftime("%d/%m/%Y") in page.text
+    assert "Gian lận khi làm bài" not in page.text
+    await sign_in(client, await staff("organiser"))
+    assert "Gian lận khi làm bài" in (await client.get(f"/staff/certificates/round/{case.round_id}")).text
     assert (await client.get(f"/certificates/{cert['code']}/pdf")).status_code == 404
     logged = await AuditEntry.select().where((AuditEntry.action == "certificate.revoke") & (AuditEntry.target == cert["code"]))
     assert len(logged) == 1
@@ -162,7 +175,7 @@ async def test_verification_is_rate_limited(client) -> None:
     assert statuses[0] == 404 and 429 in statuses
 
 
-async def test_a_worker_renders_the_certificate_the_holder_downloads_as_pdf_and_png(client, new_round, clock, worker) -> None:
+async def test_a_worker_renders_the_certificate_the_holder_downloads_as_pdf_and_jpeg(client, new_round, clock, worker) -> None:
     case, people = await _scored_round(new_round, clock, worker, pass_mark=3)
     await service.award_round(case.round_id)
     code = next(c["code"] for c in await _certs(case.round_id) if c["contestant"] == people[0])
@@ -170,11 +183,12 @@ async def test_a_worker_renders_the_certificate_the_holder_downloads_as_pdf_and_
     assert "Đang chuẩn bị" in waiting.text and 'hx-trigger="load delay:1s"' in waiting.text
     worker()
     ready = await client.get(f"/certificates/{code}/files")
-    assert f"/certificates/{code}/pdf" in ready.text and f"/certificates/{code}/png" in ready.text
+    assert f"/certificates/{code}/pdf" in ready.text and f"/certificates/{code}/jpg" in ready.text
     pdf = await client.get(f"/certificates/{code}/pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
-    png = await client.get(f"/certificates/{code}/png")
-    assert png.content.startswith(b"\x89PNG")
+    jpeg = await client.get(f"/certificates/{code}/jpg")
+    assert jpeg.content.startswith(b"\xff\xd8") and jpeg.headers["content-type"] == "image/jpeg"
+    assert (await client.get(f"/certificates/{code}/png")).content == jpeg.content  # links shared before still work
     # A new wording is a new design version: the next request renders again.
     cert = await service.by_code(code)
     assert cert is not None
@@ -183,6 +197,40 @@ async def test_a_worker_renders_the_certificate_the_holder_downloads_as_pdf_and_
     changed = {**values, "participation_text": "Đã hoàn thành xuất sắc"}
     changed["version"] = design._version(changed)
     assert files.cached(cert, changed, "pdf") is None
+
+
+@contextmanager
+def public_url(url: str) -> Iterator[None]:
+    saved = os.environ.get("CONTEST_PUBLIC_URL")
+    os.environ["CONTEST_PUBLIC_URL"] = url
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("CONTEST_PUBLIC_URL", None)
+        else:
+            os.environ["CONTEST_PUBLIC_URL"] = saved
+        get_settings.cache_clear()
+
+
+async def test_a_new_public_address_changes_the_qr_code_of_a_certificate_downloaded_again(
+    client, new_round, clock, worker
+) -> None:
+    case, people = await _scored_round(new_round, clock, worker, pass_mark=3)
+    await service.award_round(case.round_id)
+    code = next(c["code"] for c in await _certs(case.round_id) if c["contestant"] == people[0])
+    with public_url("http://127.0.0.1:8000"):
+        await client.get(f"/certificates/{code}/files")
+        worker()
+        first = await client.get(f"/certificates/{code}/jpg")
+        assert decode_qr(first.content) == [f"http://127.0.0.1:8000/verify/{code}"]
+    with public_url("https://thi.haiphong.gov.vn"):
+        # The file cached for the old address is not served: it is rendered again for the new one.
+        assert (await client.get(f"/certificates/{code}/jpg")).status_code == 404
+        worker()
+        again = await client.get(f"/certificates/{code}/jpg")
+        assert decode_qr(again.content) == [f"https://thi.haiphong.gov.vn/verify/{code}"]
 
 
 async def test_awarding_a_round_is_one_job_with_progress_and_its_zip_holds_every_valid_pdf(new_round, clock, worker) -> None:
@@ -204,7 +252,7 @@ async def test_awarding_a_round_is_one_job_with_progress_and_its_zip_holds_every
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         assert len(names) == 2 and all(name.endswith(".pdf") for name in names)
-        assert all(name.startswith("phuong-thuy-nguyen/participation-") for name in names)
+        assert all(name.startswith("Phường Thuỷ Nguyên/") and " - Giấy chứng nhận tham gia - " in name for name in names)
         assert not any(revoked["code"] in name for name in names)
         assert all(archive.read(name).startswith(b"%PDF") for name in names)
 

@@ -342,7 +342,10 @@ def test_a_design_with_background_seal_and_signature_renders_and_scans(tmp_path:
         files[role] = path
     design = replace(DESIGN, version="with-images", **files)
     pdf = render_pdf(design, FACE)
-    assert pdf.count(b"/Subtype /Image") == 5  # background, seal and signature, and their two alpha masks
+    # Over a background, seal and signature are painted into the one print-resolution background image.
+    assert pdf.count(b"/Subtype /Image") == 1
+    # Without one they stay images of their own with their alpha masks.
+    assert render_pdf(replace(design, background=None), FACE).count(b"/Subtype /Image") == 4
     assert render_pdf(design, FACE) == pdf  # the second one comes from the per-process image cache
     assert decode_qr(render_png(design, FACE)) == [URL]
     assert_everything_fits(design, FACE)
