@@ -325,7 +325,7 @@ def _print_award(result: dict, goal_seconds: float) -> bool:
         ("second run made none", f"{result['again_made']:,}", result["again_made"] == 0),
     ]  # fmt: skip
     for name, value, good in checks:
-        print(f"  {'ok  ' if good else 'FAIL'}  {name:<56}{value}")
+        print(f"  {'ok  ' if good else 'FAIL'}  {name:<62}{value}")
     ok = all(good for _, _, good in checks)
     met = result["seconds"] <= goal_seconds
     print(f"award: {'meets' if met else 'MISSES'} the goal of {goal_seconds:g} s; checks {'ok' if ok else 'FAILED'}")

@@ -292,14 +292,15 @@ async def verify(conn, r, s: Seeded) -> list[tuple[str, str, bool]]:  # type: ig
     )
     # Every contestant's board score = their best attempt, encoded with the tie order.
     best = await conn.fetch(
-        "SELECT a.contestant, a.correct, a.duration_ms, "
+        "SELECT a.contestant, a.points, a.duration_ms, "
         "GREATEST(0, extract(epoch FROM a.submitted_at - r.opens_at))::int AS after_open "
         "FROM attempt a JOIN round r ON r.id = a.round WHERE a.round = $1",
         s.round_id,
     )
     expected: dict[int, int] = {}
     for row in best:
-        code = scorecode.encode(row["correct"], row["duration_ms"], row["after_open"])
+        # Boards rank points (sixtieths of a question since partial credit), not `correct`.
+        code = scorecode.encode(row["points"], row["duration_ms"], row["after_open"])
         expected[row["contestant"]] = max(code, expected.get(row["contestant"], 0))
     good = 0
     people = list(expected.items())

@@ -243,18 +243,24 @@ def _sheet_image(sheet: Sheet) -> pdfdoc.PDFImageXObject:
 
 def print_sheet(pictures: tuple[Picture, ...]) -> bytes:
     """The background (first) with the other pictures painted on it, as a JPEG at BACKGROUND_DPI."""
+    out = io.BytesIO()
+    # Colour at half resolution (4:2:0) as in any photo: the seal's edges stay sharp in brightness; 4:4:4 costs 20 KB.
+    sheet_picture(pictures).save(out, format="JPEG", quality=BACKGROUND_QUALITY, subsampling=2, optimize=True)
+    return out.getvalue()
+
+
+def sheet_picture(pictures: tuple[Picture, ...]) -> Image.Image:
+    """The background (first) with the other pictures painted on it at BACKGROUND_DPI, before any compression."""
     px = BACKGROUND_DPI / 25.4
+    size = (round(PAGE_WIDTH * px), round(PAGE_HEIGHT * px))
     with Image.open(pictures[0].path) as img:
-        img.draft("RGB", (round(PAGE_WIDTH * px), round(PAGE_HEIGHT * px)))
-        page = img.convert("RGB").resize((round(PAGE_WIDTH * px), round(PAGE_HEIGHT * px)), Image.Resampling.LANCZOS)
+        img.draft("RGB", size)
+        page = img.convert("RGB").resize(size, Image.Resampling.LANCZOS)
     for picture in pictures[1:]:
         left, top, right, bottom = (round(v * px) for v in picture.bounds())
         stamp = _png_picture(picture.path, max(1, right - left), max(1, bottom - top))
         page.paste(stamp, (left, top), stamp if stamp.mode == "RGBA" else None)
-    out = io.BytesIO()
-    # Colour at half resolution (4:2:0) as in any photo: the seal's edges stay sharp in brightness; 4:4:4 costs 20 KB.
-    page.save(out, format="JPEG", quality=BACKGROUND_QUALITY, subsampling=2, optimize=True)
-    return out.getvalue()
+    return page
 
 
 # --------------------------------------------------------------------------- PNG

@@ -17,8 +17,8 @@ import pytest
 
 from contest.attempts import finishing, starting
 from contest.certificates import design, files, jobs, service
-from contest.clock import VN_TZ
 from contest.certificates.tables import Certificate
+from contest.clock import VN_TZ
 from contest.contests.tables import Round
 from contest.i18n import InputError
 from contest.results import service as results
