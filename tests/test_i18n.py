@@ -35,7 +35,14 @@ from tests.test_journey import register_by_form
 
 VIETNAMESE = re.compile(r"[^\W\d_]*[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ][^\W\d_]*", re.I)
 SHOWN_ATTRIBUTES = {"aria-label", "placeholder", "title", "alt"}  # text people read or hear, besides the page's own
-CERTIFICATE_EXAMPLES = ["ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG", "Hải Phòng", "TRƯỞNG BAN TỔ CHỨC", "Nguyễn Văn Tùng"]
+CERTIFICATE_EXAMPLES = [
+    "ỦY BAN NHÂN DÂN / THÀNH PHỐ HẢI PHÒNG",
+    "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG",
+    "Hải Phòng",
+    "KT. CHỦ TỊCH",
+    "PHÓ CHỦ TỊCH",
+    "Nguyễn Văn Tùng",
+]
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 

@@ -80,7 +80,14 @@ async def test_a_contests_whole_life_agrees_everywhere_and_keeps_previews_and_ou
     assert (await client.post(f"/staff/results/{rid}/disqualify", data=cheat)).status_code == 302
     assert (await client.post(f"/staff/results/{rid}/publish", data={"_csrf_token": csrf})).status_code == 302
 
-    # Certificates, awarded by a worker.
+    # Certificates: refused until the design names who issues them; the organiser fills it in; a worker awards them.
+    refused = await client.post(f"/staff/certificates/round/{rid}/award", data={"_csrf_token": csrf})
+    assert refused.status_code == 422 and "Cơ quan cấp và Họ tên người ký" in refused.text
+    signer = {"_csrf_token": csrf, "issuer": "ỦY BAN NHÂN DÂN\nTHÀNH PHỐ HẢI PHÒNG", "signer_title": "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH",
+              "signer_name": "Nguyễn Văn Tùng", "award_participation": "1", "collective_top": "3"}  # fmt: skip
+    contest_id = (await Certificate.raw("SELECT contest FROM round WHERE id = {}", rid))[0]["contest"]
+    saved = await client.post(f"/staff/certificates/contest/{contest_id}/design", data=signer)
+    assert saved.status_code in (302, 303)
     awarded = await client.post(f"/staff/certificates/round/{rid}/award", data={"_csrf_token": csrf})
     assert awarded.status_code == 302
     worker()
@@ -164,4 +171,4 @@ async def test_a_contests_whole_life_agrees_everywhere_and_keeps_previews_and_ou
     assert "tham gia <strong>3</strong> · đạt giải <strong>2</strong> · tập thể <strong>2</strong>" in counts
     first = next(c["code"] for c in certs if c["prize"] == "Giải Nhất")
     verify = (await client.get(f"/verify/{first}")).text
-    assert SHORT[AN.name] in verify and "Giải Nhất" in verify
+    assert SHORT[AN.name] in verify and "Giải Nhất" in verify and "ỦY BAN NHÂN DÂN THÀNH PHỐ HẢI PHÒNG" in verify
