@@ -1,5 +1,5 @@
-"""RQ entry points for certificates (award a round, render one, bundle a round, purge old files) and what the app
-needs to follow them.
+"""RQ entry points for certificates (award a round, render one, bundle a round) and what the app needs to follow them
+(the daily purge of files is in purge.py).
 
 Progress goes in the job's meta (`phase`, `done`, `total`), which the staff page polls with htmx. Jobs run on their
 own queue, which workers take after the scoring queue: a bulk award never delays a score.
@@ -14,7 +14,7 @@ from rq import Queue, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from contest import db, keys
+from contest import keys
 from contest.certificates import bundles, design, files, service
 from contest.i18n import InputError
 from contest.redis import async_redis, sync_redis
@@ -85,17 +85,6 @@ def zip_round(
     _report("render", 0, len(rows))
     path = bundles.build(round_id, rows, values, layout, lambda done, total: _report("render", done, total))
     return {"file": path.name, "count": len(rows), "bytes": path.stat().st_size}
-
-
-def purge_files() -> dict[str, int]:
-    """Remove renders no certificate is served from any more (a superseded design, an old site address) and
-    bundles past their day; a certificate is rendered again when asked for."""
-
-    async def current() -> dict[int, str]:
-        contests = await db.raw("SELECT DISTINCT contest FROM certificate")
-        return {row["contest"]: files.render_key(await design.design_of(row["contest"])) for row in contests}
-
-    return files.purge(asyncio.run(current()))
 
 
 # ---- in the app: queue and follow ---------------------------------------------------------------------

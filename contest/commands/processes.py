@@ -58,6 +58,7 @@ def worker(burst: bool = False) -> None:
     from rq import Worker
 
     import contest.certificates.jobs  # noqa: F401
+    import contest.certificates.purge  # noqa: F401
     import contest.certificates.render  # noqa: F401  (fonts and reportlab)
     import contest.people.jobs  # noqa: F401
     import contest.questions.jobs  # noqa: F401  (openpyxl)
@@ -76,7 +77,7 @@ def cron() -> None:
     from rq.exceptions import StopRequested
 
     from contest import keys
-    from contest.certificates.jobs import purge_files
+    from contest.certificates.purge import purge_files
     from contest.people.jobs import purge_personal_data
     from contest.redis import sync_redis
     from contest.scoring.jobs import sweep

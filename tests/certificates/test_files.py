@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from contest.certificates import bundles, design, files, jobs, render, service
+from contest.certificates import bundles, design, files, jobs, purge, render, service
 from contest.certificates.layout import Picture, Text, page_layout
 from contest.certificates.tables import Certificate
 from contest.i18n import InputError
@@ -161,7 +161,7 @@ async def test_the_purge_removes_renders_of_a_superseded_design_and_old_bundles(
     two_days_ago = time.time() - 2 * 24 * 3600
     os.utime(stale, (two_days_ago, two_days_ago))
     # The daily job, in a worker.
-    job = await asyncio.to_thread(jobs._queue().enqueue, jobs.purge_files)
+    job = await asyncio.to_thread(jobs._queue().enqueue, purge.purge_files)
     worker()
     assert job.id and jobs.Job.fetch(job.id, connection=jobs.sync_redis()).return_value()["renders"] >= 2
     assert not any(path.exists() for path in old.values()) and all(path.exists() for path in new.values())
