@@ -185,9 +185,10 @@ QUEUE_PRIVACY = "privacy"
 QUEUES = (QUEUE_SCORING, QUEUE_CERTIFICATES, QUEUE_IMPORTS, QUEUE_PRIVACY)
 
 
-def certificate_render(code: str, version: str) -> str:
-    """Flag set while a render of this certificate for this design version is queued (one job per burst of clicks)."""
-    return f"certrender:{code}:{version}"
+def certificate_render(code: str, key: str) -> str:
+    """Flag set while a render of this certificate for this render key (design version and public address, see
+    certificates.files.render_key) is queued (one job per burst of clicks)."""
+    return f"certrender:{code}:{key}"
 
 
 STORES = "contest"

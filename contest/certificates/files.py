@@ -1,5 +1,5 @@
-"""Rendered certificates on disk: rendered once per design version and site address, cached in the storage folder;
-a round's bundles (a zip of PDFs, or one many-page PDF per commune) and the purge of what is no longer served.
+"""Rendered certificates on disk: rendered once per design version and site address, cached in the storage folder,
+and the purge of what is no longer served (a round's bundles are built in bundles.py, kept in zips_dir()).
 
 A cached file is named by the certificate's code and its render key (the design's version and the public address
 its QR code prints), so editing the design or moving the site makes new files on the next request and old ones are
