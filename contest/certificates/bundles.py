@@ -1,10 +1,10 @@
 """A round's certificates in bulk, as a print shop takes them: a zip of one PDF per certificate, or one many-page PDF
 per commune (the background stored once per file), and how big either will be before anything is built.
 
-Zip entry names keep the holder's name as written, in UTF-8 with the zip's UTF-8 flag (bit 11): Info-ZIP's unzip,
-7-Zip, macOS and the Windows 10/11 Explorer all read them so (tests/certificates/test_files.py extracts one with
-the real unzip). Characters Windows refuses in a file name are replaced, and names are cut to a length every
-system accepts.
+Zip entry names keep the holder's name as written, in UTF-8 with the zip's UTF-8 flag (bit 11, the zip format's
+way to say so, which tools that honour it read as UTF-8; tests/certificates/test_files.py extracts a zip with
+Debian's Info-ZIP unzip, no Windows machine was at hand). Characters Windows refuses in a file name are replaced,
+and names are cut to a length every system accepts.
 """
 
 from __future__ import annotations
