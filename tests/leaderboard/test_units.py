@@ -20,7 +20,7 @@ from contest.people import units, units_import
 from contest.people.service import Registration, register
 from contest.people.tables import Contestant, Unit, unit_code
 from contest.redis import async_redis
-from tests.factories import RoundCase
+from tests.factories import RoundCase, certificate_design
 from tests.leaderboard.test_collective import kick_and_score
 from tests.leaderboard.test_public_boards import take
 from tests.leaderboard.test_rebuild import snapshot
@@ -222,6 +222,7 @@ async def test_units_get_collective_certificates_and_name_their_people_in_export
     exported = await results.export_rows(case.round_id)
     assert any("Vụ Pháp chế" in row for row in exported) and any("Phòng Hành chính" in row for row in exported)
 
+    await certificate_design(case.contest_id)  # certificates wait for an issuing body and a signer
     assert (await certificates.award_round(case.round_id)).collective == 2
     made = await Certificate.select().where((Certificate.round == case.round_id) & (Certificate.kind == "collective"))
     assert {(c["commune"], c["holder"]) for c in made} == {
