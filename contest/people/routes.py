@@ -112,35 +112,25 @@ def _same_site(request: Request, url: str) -> str:
 
 async def _form(contest, values: dict, errors: dict, status_code: int = 200) -> Template:  # type: ignore[no-untyped-def]
     # Only the places and groups the contest admits: nobody learns after submitting that they cannot enter.
+    where: dict = {}
     if contest.units:  # its own units instead of places, grouped by the unit they are part of
-        return page(
-            "people/register.html",
-            status_code=status_code,
-            contest=contest,
-            values=values,
-            errors=errors,
-            units=units.grouped(await units.units_of(contest.id)),
-            groups=service.admitted_groups(contest.groups),
-            consent_version=consent_version(),
-            retention_days=await retention_days(contest.id),
-            look=await look_of(contest.slug),
-        )
-    provinces = await service.provinces(contest.id)
-    if not values.get("province") and len(provinces) == 1:
-        values = {**values, "province": str(provinces[0]["code"])}  # one province to choose: skip a step
-    province = values.get("province") or ""
-    code = read_int(province)
-    communes = await service.communes_of(code, contest.id) if code is not None and code < 2**31 else []
+        where["units"] = units.grouped(await units.units_of(contest.id))
+    else:
+        provinces = await service.provinces(contest.id)
+        if not values.get("province") and len(provinces) == 1:
+            values = {**values, "province": str(provinces[0]["code"])}  # one province to choose: skip a step
+        code = read_int(values.get("province") or "")
+        where["provinces"] = provinces
+        where["communes"] = await service.communes_of(code, contest.id) if code is not None and code < 2**31 else []
     return page(
         "people/register.html",
         status_code=status_code,
         contest=contest,
         values=values,
         errors=errors,
-        provinces=provinces,
-        communes=communes,
         groups=service.admitted_groups(contest.groups),
         consent_version=consent_version(),
         retention_days=await retention_days(contest.id),
         look=await look_of(contest.slug),  # the theme's fingerprinted address, cached for a year
+        **where,
     )
